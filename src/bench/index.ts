@@ -1,0 +1,40 @@
+// Benchmark dispatcher. Each benchmark is src/bench/<name>.ts exporting
+//   export async function bench(args: BenchArgs): Promise<Record<string, unknown>>
+// which may print human-readable progress with console.log; the returned object (which must
+// contain "bench": <name>) is printed as one JSON line, last, when --json is given, and as
+// indented JSON otherwise. Speed targets live here, never in timed tests.
+import { CliError } from '../errors.js';
+
+export const BENCHES = ['peak', 'gemm', 'model', 'env', 'plan', 'update', 'runtime'] as const;
+
+export interface BenchArgs {
+  /** --key value and --flag (true) options, e.g. { size: 'S', json: true, 'vs-torch': true }. */
+  flags: Record<string, string | boolean>;
+  json: boolean;
+}
+
+export function parseFlags(argv: string[]): Record<string, string | boolean> {
+  const flags: Record<string, string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new CliError(`unexpected argument '${a}': benchmark options look like --size S or --json`);
+    const eq = a.indexOf('=');
+    if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[a.slice(2)] = argv[++i];
+    else flags[a.slice(2)] = true;
+  }
+  return flags;
+}
+
+export async function runBench(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || !(BENCHES as readonly string[]).includes(name)) {
+    throw new CliError(`bench needs one of: ${BENCHES.join(', ')} (got '${name ?? ''}')`);
+  }
+  const flags = parseFlags(rest);
+  const json = flags.json === true;
+  const mod = (await import(`./${name}.js`)) as { bench(args: BenchArgs): Promise<Record<string, unknown>> };
+  const result = await mod.bench({ flags, json });
+  console.log(json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+  return 0;
+}
