@@ -1,0 +1,359 @@
+// MPPI planner over the learned latent model (TD-MPC2 / BMPC, seed 000 section 6), batched over
+// B observations (an actor plans for all of its environments in one call).
+//
+// Dims: B = observations planned together, H = horizon, A = action dim, Z = latent dim,
+//       Pi = num_pi_trajs, S = num_samples, P = Pi + S candidate sequences per observation, E = elites.
+// Candidate rows are env-major: row = b*P + j, j < Pi are policy-prior sequences, the rest Gaussian.
+//
+// One call:
+//   z0 = encode(obs)                                          [B, Z]
+//   policy-prior sequences: roll the policy through the dynamics (scored once, then cached)
+//   mean = warm start (previous plan shifted by one) or 0;  std = max_std      [B, H, A]
+//   repeat `iterations` times:
+//     actions = clamp(mean + std * eps, -1, 1) for the S Gaussian sequences
+//     value   = Σ_t γ^t r(z_t, a_t) + γ^H V(z_H)   (V: mean over heads, online or EMA)
+//     elites  = top E by value;  w = exp(temperature * (value - max)), normalized
+//     mean    = Σ w a;  std = clamp(sqrt(Σ w (a - mean)²), min_std, max_std)
+//   action = eval ? elite with the highest value : elite sampled by w, plus std·N(0,1) noise
+//   expert = (mean[0], std[0]) (or the chosen action as the mean, by option)
+import type { Engine, F32 } from '../engine/engine.js';
+import { RngStream, normalAt as normalAtCounter, uniformAt as uniformAtCounter } from '../engine/rng.js';
+
+/** The inference surface of the world model the planner needs (all outputs overwrite). */
+export interface PlannerModel {
+  readonly latentDim: number;
+  readonly actionDim: number;
+  /** 'Q' models score the final latent with Q(z_H, pi(z_H)); 'V' models with V(z_H). */
+  readonly valueForm: 'Q' | 'V';
+  encode(R: number, obs: F32, obsOff: number, z: F32, zOff: number): void;
+  next(R: number, z: F32, zOff: number, a: F32, aOff: number, zNext: F32, zNextOff: number): void;
+  /** Decoded scalar reward per row (mean over reward heads). */
+  reward(R: number, z: F32, zOff: number, a: F32, aOff: number, out: F32, outOff: number): void;
+  /** Decoded scalar value per row, mean over the ensemble; a is ignored by V models. */
+  value(R: number, z: F32, zOff: number, a: F32 | null, aOff: number, out: F32, outOff: number, target: boolean): void;
+  /** Policy-prior action per row: sampled (counter-based noise) or the deterministic mean action. */
+  policyAction(R: number, z: F32, zOff: number, action: F32, actionOff: number, seed: number, counter: number, sample: boolean): void;
+}
+
+export interface PlannerOptions {
+  horizon: number;
+  iterations: number;
+  numSamples: number;
+  numElites: number;
+  numPiTrajs: number;
+  minStd: number;
+  maxStd: number;
+  temperature: number;
+  discount: number;
+  /** Score terminal values with the EMA target value network. */
+  emaValue: boolean;
+  /** Std of Gaussian noise added to policy-prior actions (TD-MPC2 option). */
+  policySeedNoise: number;
+  /** Store the chosen action (instead of the planner mean) as the expert mean. */
+  expertMeanFromAction: boolean;
+}
+
+export interface PlanOutputs {
+  /** Chosen actions [B, A]. */
+  action: F32;
+  /** Expert distribution of the first step: mean [B, A], std [B, A]. */
+  expertMean: F32;
+  expertStd: F32;
+  /** Mean elite value per observation [B] (planner statistic). */
+  eliteValue: F32;
+}
+
+export class MppiPlanner {
+  readonly opts: PlannerOptions;
+  private readonly P: number; // candidates per observation
+  private readonly z0: F32; // [B, Z]
+  private readonly zA: F32; // [B*P, Z] current latent of every candidate
+  private readonly zB: F32; // [B*P, Z] next latent (ping-pong)
+  private readonly actions: F32; // [H, B*P, A] candidate sequences
+  private readonly noise: F32; // [H, B*S, A]
+  private readonly reward: F32; // [B*P]
+  private readonly values: F32; // [B*P]
+  private readonly piValues: F32; // [B*Pi] cached scores of the policy-prior sequences
+  private readonly termAction: F32; // [B*P, A] pi(z_H) for Q models
+  private readonly mean: F32; // [B, H, A]
+  private readonly std: F32; // [B, H, A]
+  private readonly prevMean: F32; // [B, H, A] warm start
+  private readonly hasPrev: Uint8Array; // [B]
+  private readonly eliteIdx: Int32Array; // [B, E]
+  private readonly eliteW: Float64Array; // [B, E]
+  private readonly order: Int32Array; // [P] scratch for top-k
+  readonly out: PlanOutputs;
+  /** Candidates whose score was NaN/Inf (ranked last, never chosen as elites when others exist). */
+  nonFiniteScores = 0;
+  /** Planner randomness; its state is part of a checkpoint. */
+  readonly rng: RngStream;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly model: PlannerModel,
+    opts: PlannerOptions,
+    readonly maxBatch: number,
+    seed: number,
+  ) {
+    if (opts.numElites > opts.numSamples + opts.numPiTrajs) {
+      throw new RangeError(`planner: num_elites (${opts.numElites}) must be <= num_samples + num_pi_trajs (${opts.numSamples + opts.numPiTrajs})`);
+    }
+    this.opts = { ...opts };
+    const { horizon: H, numSamples: S, numPiTrajs: Pi, numElites: E } = opts;
+    const Z = model.latentDim;
+    const A = model.actionDim;
+    const B = maxBatch;
+    const P = (this.P = Pi + S);
+    this.z0 = new Float32Array(B * Z);
+    this.zA = new Float32Array(B * P * Z);
+    this.zB = new Float32Array(B * P * Z);
+    this.actions = new Float32Array(H * B * P * A);
+    this.noise = new Float32Array(H * B * S * A);
+    this.reward = new Float32Array(B * P);
+    this.values = new Float32Array(B * P);
+    this.piValues = new Float32Array(B * Math.max(1, Pi));
+    this.termAction = new Float32Array(B * P * A);
+    this.mean = new Float32Array(B * H * A);
+    this.std = new Float32Array(B * H * A);
+    this.prevMean = new Float32Array(B * H * A);
+    this.hasPrev = new Uint8Array(B);
+    this.eliteIdx = new Int32Array(B * E);
+    this.eliteW = new Float64Array(B * E);
+    this.order = new Int32Array(P);
+    this.out = {
+      action: new Float32Array(B * A),
+      expertMean: new Float32Array(B * A),
+      expertStd: new Float32Array(B * A),
+      eliteValue: new Float32Array(B),
+    };
+    this.rng = new RngStream(seed);
+  }
+
+  /** Forget the warm start of observation b (call when its episode ends). */
+  resetWarmStart(b: number): void {
+    this.hasPrev[b] = 0;
+  }
+
+  resetAllWarmStarts(): void {
+    this.hasPrev.fill(0);
+  }
+
+  /** Warm-start state for checkpoints: [B, H, A] means and flags. */
+  warmStartState(): { prevMean: F32; hasPrev: Uint8Array } {
+    return { prevMean: this.prevMean, hasPrev: this.hasPrev };
+  }
+
+  /**
+   * Plans for B observations obs [B, obsDim] (from obsOff). eval: greedy action, no noise.
+   * useWarmStart=false plans from scratch and does not touch the warm-start state (reanalysis).
+   * Returns this.out (overwritten by the next call).
+   */
+  plan(B: number, obs: F32, obsOff: number, evalMode: boolean, useWarmStart = true): PlanOutputs {
+    if (B < 1 || B > this.maxBatch) throw new RangeError(`planner: batch ${B} outside [1, ${this.maxBatch}]`);
+    const { horizon: H, iterations, numSamples: S, numPiTrajs: Pi, numElites: E } = this.opts;
+    const { minStd, maxStd, temperature } = this.opts;
+    const eng = this.engine;
+    const m = this.model;
+    const Z = m.latentDim;
+    const A = m.actionDim;
+    const P = this.P;
+    const R = B * P;
+
+    m.encode(B, obs, obsOff, this.z0, 0);
+
+    // Policy-prior sequences: [H, B*Pi, A] stored into the first Pi candidates of each observation.
+    if (Pi > 0) this.rolloutPolicyPrior(B);
+
+    // Initial distribution: warm start from the previous plan shifted by one step.
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < H; t++) {
+        for (let k = 0; k < A; k++) {
+          const i = (b * H + t) * A + k;
+          this.mean[i] = useWarmStart && this.hasPrev[b] && t < H - 1 ? this.prevMean[(b * H + t + 1) * A + k] : 0;
+          this.std[i] = maxStd;
+        }
+      }
+    }
+
+    let maxElite = 0;
+    for (let it = 0; it < iterations; it++) {
+      // Gaussian candidates j >= Pi: clamp(mean + std * eps, -1, 1).
+      eng.randomNormal(H * B * S * A, this.rng.seed, this.rng.take(H * B * S * A), 0, 1, this.noise, 0);
+      for (let t = 0; t < H; t++) {
+        for (let b = 0; b < B; b++) {
+          const mBase = (b * H + t) * A;
+          for (let j = 0; j < S; j++) {
+            const dst = (t * R + b * P + Pi + j) * A;
+            const src = (t * B * S + b * S + j) * A;
+            for (let k = 0; k < A; k++) {
+              const v = this.mean[mBase + k] + this.std[mBase + k] * this.noise[src + k];
+              this.actions[dst + k] = v < -1 ? -1 : v > 1 ? 1 : v;
+            }
+          }
+        }
+      }
+      // Score every candidate (policy-prior scores are reused after the first iteration).
+      this.estimateValues(B, it === 0 || Pi === 0);
+
+      // Elites and the refit of mean/std, per observation.
+      for (let b = 0; b < B; b++) {
+        this.selectElites(b, E);
+        const eBase = b * E;
+        maxElite = -Infinity;
+        for (let e = 0; e < E; e++) maxElite = Math.max(maxElite, this.values[b * P + this.eliteIdx[eBase + e]]);
+        let wSum = 0;
+        for (let e = 0; e < E; e++) {
+          const w = Math.exp(temperature * (this.values[b * P + this.eliteIdx[eBase + e]] - maxElite));
+          this.eliteW[eBase + e] = w;
+          wSum += w;
+        }
+        for (let e = 0; e < E; e++) this.eliteW[eBase + e] /= wSum;
+        for (let t = 0; t < H; t++) {
+          for (let k = 0; k < A; k++) {
+            let mu = 0;
+            for (let e = 0; e < E; e++) mu += this.eliteW[eBase + e] * this.actions[(t * R + b * P + this.eliteIdx[eBase + e]) * A + k];
+            let vr = 0;
+            for (let e = 0; e < E; e++) {
+              const d = this.actions[(t * R + b * P + this.eliteIdx[eBase + e]) * A + k] - mu;
+              vr += this.eliteW[eBase + e] * d * d;
+            }
+            const sd = Math.sqrt(vr);
+            const i = (b * H + t) * A + k;
+            this.mean[i] = mu;
+            this.std[i] = sd < minStd ? minStd : sd > maxStd ? maxStd : sd;
+          }
+        }
+      }
+    }
+
+    // Final action per observation.
+    const out = this.out;
+    const noiseCounter = this.rng.take(B * A + B);
+    for (let b = 0; b < B; b++) {
+      const eBase = b * E;
+      let chosen = 0;
+      if (evalMode) {
+        let best = -Infinity;
+        for (let e = 0; e < E; e++) {
+          const v = this.values[b * P + this.eliteIdx[eBase + e]];
+          if (v > best) { best = v; chosen = e; }
+        }
+      } else {
+        // Categorical over the elite weights, with one uniform per observation.
+        const u = uniformAtCounter(this.rng.seed, noiseCounter + B * A + b);
+        let acc = 0;
+        chosen = E - 1;
+        for (let e = 0; e < E; e++) {
+          acc += this.eliteW[eBase + e];
+          if (u < acc) { chosen = e; break; }
+        }
+      }
+      let meanValue = 0;
+      for (let e = 0; e < E; e++) meanValue += this.eliteW[eBase + e] * this.values[b * P + this.eliteIdx[eBase + e]];
+      out.eliteValue[b] = meanValue;
+      const row = b * P + this.eliteIdx[eBase + chosen];
+      for (let k = 0; k < A; k++) {
+        const i0 = (b * H) * A + k; // first step of mean/std
+        let a = this.actions[row * A + k];
+        if (!evalMode) a += this.std[i0] * normalAtCounter(this.rng.seed, noiseCounter + b * A + k);
+        a = a < -1 ? -1 : a > 1 ? 1 : a;
+        out.action[b * A + k] = a;
+        out.expertMean[b * A + k] = this.opts.expertMeanFromAction ? a : this.mean[i0];
+        out.expertStd[b * A + k] = this.std[i0];
+      }
+      if (useWarmStart) {
+        this.prevMean.set(this.mean.subarray(b * H * A, (b + 1) * H * A), b * H * A);
+        this.hasPrev[b] = 1;
+      }
+    }
+    return out;
+  }
+
+  /** Rolls the policy prior from z0 for H steps; writes its actions into candidates j < Pi. */
+  private rolloutPolicyPrior(B: number): void {
+    const { horizon: H, numPiTrajs: Pi, policySeedNoise } = this.opts;
+    const m = this.model;
+    const Z = m.latentDim;
+    const A = m.actionDim;
+    const P = this.P;
+    const R = B * P;
+    const rows = B * Pi;
+    // Latents of the policy rollout live in zA/zB rows [0, B*Pi) (scratch here, overwritten later).
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < Pi; j++) this.engine.copy(Z, this.z0, b * Z, this.zA, (b * Pi + j) * Z);
+    }
+    let zCur = this.zA;
+    let zNext = this.zB;
+    const piAct = this.termAction; // [B*Pi, A] scratch
+    for (let t = 0; t < H; t++) {
+      m.policyAction(rows, zCur, 0, piAct, 0, this.rng.seed, this.rng.take(rows * A * 2), true);
+      if (policySeedNoise > 0) {
+        const c = this.rng.take(rows * A);
+        for (let i = 0; i < rows * A; i++) {
+          const v = piAct[i] + policySeedNoise * normalAtCounter(this.rng.seed, c + i);
+          piAct[i] = v < -1 ? -1 : v > 1 ? 1 : v;
+        }
+      }
+      for (let b = 0; b < B; b++) {
+        this.engine.copy(Pi * A, piAct, b * Pi * A, this.actions, (t * R + b * P) * A);
+      }
+      if (t < H - 1) {
+        m.next(rows, zCur, 0, piAct, 0, zNext, 0);
+        const tmp = zCur; zCur = zNext; zNext = tmp;
+      }
+    }
+  }
+
+  /** values[b*P + j] = Σ_t γ^t r_t + γ^H V(z_H) for every candidate (policy rows only if scorePolicy). */
+  private estimateValues(B: number, scorePolicy: boolean): void {
+    const { horizon: H, numPiTrajs: Pi, discount, emaValue } = this.opts;
+    const m = this.model;
+    const Z = m.latentDim;
+    const A = m.actionDim;
+    const P = this.P;
+    const R = B * P;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < P; j++) this.engine.copy(Z, this.z0, b * Z, this.zA, (b * P + j) * Z);
+    }
+    this.values.fill(0, 0, R);
+    let zCur = this.zA;
+    let zNext = this.zB;
+    let g = 1;
+    for (let t = 0; t < H; t++) {
+      m.reward(R, zCur, 0, this.actions, t * R * A, this.reward, 0);
+      m.next(R, zCur, 0, this.actions, t * R * A, zNext, 0);
+      for (let i = 0; i < R; i++) this.values[i] += g * this.reward[i];
+      g *= discount;
+      const tmp = zCur; zCur = zNext; zNext = tmp;
+    }
+    if (m.valueForm === 'Q') {
+      m.policyAction(R, zCur, 0, this.termAction, 0, this.rng.seed, this.rng.take(R * A * 2), true);
+    }
+    m.value(R, zCur, 0, this.termAction, 0, this.reward, 0, emaValue);
+    for (let i = 0; i < R; i++) {
+      const v = this.values[i] + g * this.reward[i];
+      // A NaN/Inf score (diverged model) must not win the elite selection: count it and rank it last.
+      if (Number.isFinite(v)) this.values[i] = v;
+      else { this.values[i] = -1e30; this.nonFiniteScores++; }
+    }
+    // The policy-prior sequences do not change between iterations: keep their first score.
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < Pi; j++) {
+        if (scorePolicy) this.piValues[b * Pi + j] = this.values[b * P + j];
+        else this.values[b * P + j] = this.piValues[b * Pi + j];
+      }
+    }
+  }
+
+  /** eliteIdx[b, :] = indices (within observation b's P candidates) of the E highest values. */
+  private selectElites(b: number, E: number): void {
+    const P = this.P;
+    const base = b * P;
+    const order = this.order;
+    for (let j = 0; j < P; j++) order[j] = j;
+    // Partial selection sort is O(P·E); a full sort of P=536 indices is cheaper in practice.
+    const vals = this.values;
+    order.sort((x, y) => vals[base + y] - vals[base + x] || x - y);
+    for (let e = 0; e < E; e++) this.eliteIdx[b * E + e] = order[e];
+  }
+}

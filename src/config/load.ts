@@ -1,0 +1,131 @@
+// Builds a validated Config: schema defaults <- configs/<algo>.yaml <- config=<file>.yaml <- key=value.
+// Every value is checked against SCHEMA before any work starts; an unknown key names the closest
+// known ones, a bad value names the field, the accepted values and an example.
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import YAML from 'yaml';
+import { ConfigError } from '../errors.js';
+import { closestNames } from '../util/closest.js';
+import { SCHEMA, defaultConfig, type Config, type FieldSpec } from './schema.js';
+
+/** configs/ at the package root (works from src/ and from dist/src/). */
+export function configsDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(path.join(dir, 'configs', 'tdmpc2.yaml'))) return path.join(dir, 'configs');
+    dir = path.dirname(dir);
+  }
+  throw new ConfigError('cannot find the configs/ folder of tdmpc-runtime (reinstall the package)');
+}
+
+function describe(spec: FieldSpec): string {
+  const t = spec.type;
+  switch (t.kind) {
+    case 'int': return `an integer${t.min !== undefined ? ` >= ${t.min}` : ''}${t.max !== undefined ? ` and <= ${t.max}` : ''}`;
+    case 'float': return `a number${t.min !== undefined ? ` >= ${t.min}` : ''}${t.max !== undefined ? ` and <= ${t.max}` : ''}`;
+    case 'bool': return 'true or false';
+    case 'string': return 'a string';
+    case 'enum': return `one of ${t.values.join(', ')}`;
+  }
+}
+
+/** Converts a raw value (YAML scalar or CLI string) to the field's type, or throws ConfigError. */
+export function coerceValue(key: string, raw: unknown, source: string): number | boolean | string | null {
+  const spec = (SCHEMA as Record<string, FieldSpec>)[key];
+  if (!spec) {
+    const near = closestNames(key, Object.keys(SCHEMA));
+    throw new ConfigError(`unknown config key '${key}' (${source}); did you mean ${near.map((n) => `'${n}'`).join(', ')}?`);
+  }
+  const bad = (): never => {
+    throw new ConfigError(`config '${key}' (${source}) must be ${describe(spec)}, got ${JSON.stringify(raw)}; e.g. ${key}=${JSON.stringify(spec.default)}`);
+  };
+  if (raw === null || raw === 'null' || raw === '~') {
+    if (spec.nullable) return null;
+    bad();
+  }
+  const t = spec.type;
+  switch (t.kind) {
+    case 'int':
+    case 'float': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw.replace(/_/g, '')) : NaN;
+      if (!Number.isFinite(n)) return bad();
+      if (t.kind === 'int' && !Number.isInteger(n)) return bad();
+      if ((t.min !== undefined && n < t.min) || (t.max !== undefined && n > t.max)) return bad();
+      return n;
+    }
+    case 'bool':
+      if (raw === true || raw === 'true' || raw === '1') return true;
+      if (raw === false || raw === 'false' || raw === '0') return false;
+      return bad();
+    case 'string':
+      if (typeof raw === 'string' || typeof raw === 'number') return String(raw);
+      return bad();
+    case 'enum': {
+      const s = String(raw);
+      if (!t.values.includes(s)) return bad();
+      return s;
+    }
+  }
+}
+
+/** Flattens nested YAML maps into dotted keys (metrics: {port: 1} -> metrics.port). */
+function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(key in SCHEMA)) flatten(v as Record<string, unknown>, key, out);
+    else out[key] = v;
+  }
+  return out;
+}
+
+export function readYamlConfig(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file '${file}': ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file '${file}' is not valid YAML: ${(err as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file '${file}' must be a mapping of key: value`);
+  return flatten(doc as Record<string, unknown>);
+}
+
+function apply(config: Record<string, unknown>, values: Record<string, unknown>, source: string): void {
+  for (const [k, v] of Object.entries(values)) config[k] = coerceValue(k, v, source);
+}
+
+/** Parses `key=value` arguments (hydra style). `config=<file>` names an extra YAML file. */
+export function parseOverrides(args: string[]): { overrides: Record<string, string>; files: string[] } {
+  const overrides: Record<string, string> = {};
+  const files: string[] = [];
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`argument '${arg}' is not key=value; e.g. task=cartpole-swingup steps=100000`);
+    const key = arg.slice(0, eq).replace(/^--?/, '').replace(/^\+/, '');
+    const value = arg.slice(eq + 1);
+    if (key === 'config') files.push(value);
+    else overrides[key] = value;
+  }
+  return { overrides, files };
+}
+
+/** Loads a full config from CLI-style args. The algo preset is applied first, so `algo=` picks it. */
+export function loadConfig(args: string[] = []): Config {
+  const { overrides, files } = parseOverrides(args);
+  // Validate every override key first, so a typo fails before anything else is read.
+  for (const [k, v] of Object.entries(overrides)) coerceValue(k, v, 'command line');
+  const config = defaultConfig() as unknown as Record<string, unknown>;
+  const algo = (overrides.algo ?? 'tdmpc2') as string;
+  apply(config, { algo }, 'command line');
+  apply(config, readYamlConfig(path.join(configsDir(), `${algo}.yaml`)), `configs/${algo}.yaml`);
+  for (const f of files) apply(config, readYamlConfig(f), f);
+  apply(config, overrides, 'command line');
+  return config as unknown as Config;
+}

@@ -1,0 +1,159 @@
+// The one config schema (CleanRL's `Args`, grouped like tdmpc2's config.yaml): every field has a
+// type, a default and a doc line. YAML presets in configs/ and `key=value` CLI overrides are all
+// validated against this table before any work starts. Derived values come from derive.ts only.
+
+export type FieldType =
+  | { kind: 'int'; min?: number; max?: number }
+  | { kind: 'float'; min?: number; max?: number }
+  | { kind: 'bool' }
+  | { kind: 'string' }
+  | { kind: 'enum'; values: readonly string[] };
+
+export interface FieldSpec {
+  type: FieldType;
+  default: number | boolean | string | null;
+  doc: string;
+  /** null allowed (e.g. "derive it"). */
+  nullable?: boolean;
+}
+
+const int = (min?: number, max?: number): FieldType => ({ kind: 'int', min, max });
+const float = (min?: number, max?: number): FieldType => ({ kind: 'float', min, max });
+const bool: FieldType = { kind: 'bool' };
+const str: FieldType = { kind: 'string' };
+const oneOf = (...values: string[]): FieldType => ({ kind: 'enum', values });
+
+/** Field table. Keys use tdmpc2's snake_case; nested groups use dots (metrics.port). */
+export const SCHEMA = {
+  // ---------------------------------------------------------------- environment
+  task: { type: str, default: 'cartpole-swingup', doc: 'task name (see `tdmpc tasks`)' },
+  action_repeat: { type: int(1, 100), default: 2, doc: 'physics control steps per agent step' },
+  reward_accumulation: { type: oneOf('sum', 'discounted'), default: 'sum', doc: "action-repeat reward: 'sum' (TD-MPC2) or 'discounted' (BMPC)" },
+  episode_length: { type: int(1), default: null, nullable: true, doc: 'agent steps per episode (null: the task default, 500 for DMControl)' },
+  num_envs: { type: int(1, 4096), default: 1, doc: 'environments stepped together per actor (vectorized)' },
+
+  // ---------------------------------------------------------------- run
+  algo: { type: oneOf('tdmpc2', 'bmpc'), default: 'tdmpc2', doc: 'algorithm preset: configs/<algo>.yaml is applied before user overrides' },
+  steps: { type: int(1), default: 100_000, doc: 'total environment (agent) steps over all envs' },
+  seed: { type: int(0, 2 ** 31 - 1), default: 1, doc: 'random seed (envs, init, sampling, planning)' },
+  seed_steps: { type: int(0), default: null, nullable: true, doc: 'random-action steps before training (null: derived, see seed_steps_coef)' },
+  seed_steps_coef: { type: float(0), default: 0, doc: 'if > 0, seed_steps = coef * num_envs * episode_length; else max(1000, 5 * episode_length)' },
+  pretrain_updates: { type: int(0), default: null, nullable: true, doc: 'updates run once when seeding ends (null: seed_steps for tdmpc2, 0 for bmpc)' },
+  utd_ratio: { type: float(0, 1024), default: 1, doc: 'gradient updates per environment step (fractional token scheme)' },
+  value_update_freq: { type: int(1), default: 1, doc: 'update the value ensemble every k updates' },
+  pi_update_freq: { type: int(1), default: 1, doc: 'update the policy every k updates' },
+
+  // ---------------------------------------------------------------- evaluation and output
+  eval_freq: { type: int(1), default: 10_000, doc: 'evaluate every this many env steps' },
+  eval_episodes: { type: int(0), default: 5, doc: 'episodes per evaluation (planner, greedy)' },
+  eval_pi: { type: bool, default: false, doc: 'also evaluate the policy prior alone' },
+  eval_value: { type: bool, default: false, doc: 'also report value accuracy: predicted vs realized discounted return' },
+  work_dir: { type: str, default: 'runs', doc: 'output root; a run writes to <work_dir>/<task>/<algo>/<exp_name>/seed-<seed>' },
+  exp_name: { type: str, default: 'default', doc: 'experiment name (folder under work_dir)' },
+  checkpoint_freq: { type: int(0), default: 50_000, doc: 'write a checkpoint every this many env steps (0: only at the end)' },
+  save_buffer: { type: bool, default: true, doc: 'include the replay buffer in checkpoints (needed for exact resume)' },
+  resume: { type: str, default: null, nullable: true, doc: 'path of a checkpoint to continue from' },
+  log_freq: { type: int(1), default: 1000, doc: 'write a JSONL metrics line every this many env steps' },
+  progress: { type: bool, default: true, doc: 'print a progress line (steps/s, ETA, last return)' },
+
+  // ---------------------------------------------------------------- model
+  model_size: { type: oneOf('1', '5', '19', '48', '317'), default: '1', nullable: true, doc: 'tdmpc2 size preset (millions of parameters); sets enc_dim/mlp_dim/latent_dim/num_q/num_enc_layers; null: use those fields as given' },
+  num_enc_layers: { type: int(1, 16), default: 2, doc: 'encoder layers' },
+  enc_dim: { type: int(1), default: 256, doc: 'encoder hidden width' },
+  mlp_dim: { type: int(1), default: 384, doc: 'hidden width of dynamics/reward/value/policy' },
+  latent_dim: { type: int(8), default: 128, doc: 'latent state size (multiple of simnorm_dim)' },
+  num_q: { type: int(1, 32), default: 2, doc: 'value ensemble heads' },
+  value_form: { type: oneOf('Q', 'V'), default: 'Q', doc: "value head: Q(s,a) (TD-MPC2) or V(s) (BMPC)" },
+  policy_form: { type: oneOf('tdmpc2', 'bmpc'), default: 'tdmpc2', doc: 'policy parameterization: tanh-squashed Gaussian (tdmpc2) or tanh(mean)+clamp (bmpc)' },
+  num_reward_heads: { type: int(1, 16), default: 1, doc: 'reward ensemble heads' },
+  num_reward_layers: { type: int(1, 8), default: 2, doc: 'hidden layers of each reward head' },
+  num_dynamics_heads: { type: int(1, 16), default: 1, doc: 'dynamics heads (planner uses head 0)' },
+  prior_scale: { type: float(0), default: 0, doc: 'scale of frozen random prior networks added to dynamics heads (0: none)' },
+  termination: { type: bool, default: false, doc: 'learn a termination head (episodic tasks)' },
+  dropout: { type: float(0, 0.9), default: 0.01, doc: 'value-head dropout' },
+  simnorm_dim: { type: int(1), default: 8, doc: 'SimNorm group size' },
+  num_bins: { type: int(1), default: 101, doc: 'two-hot bins for reward/value' },
+  vmin: { type: float(), default: -10, doc: 'lowest bin (symlog space)' },
+  vmax: { type: float(), default: 10, doc: 'highest bin (symlog space)' },
+  log_std_min: { type: float(), default: -10, doc: 'policy log-std lower bound' },
+  log_std_max: { type: float(), default: 2, doc: 'policy log-std upper bound' },
+
+  // ---------------------------------------------------------------- optimization
+  batch_size: { type: int(1), default: 256, doc: 'replay slices per update' },
+  horizon: { type: int(1, 64), default: 3, doc: 'model rollout / planning horizon' },
+  rho: { type: float(0, 1), default: 0.5, doc: 'temporal weight rho^t of loss terms' },
+  rho_normalize: { type: bool, default: false, doc: 'normalize rho weights to sum 1 (BMPC) instead of raw rho^t then mean (TD-MPC2)' },
+  lr: { type: float(0), default: 3e-4, doc: 'learning rate' },
+  enc_lr_scale: { type: float(0), default: 0.3, doc: 'encoder learning-rate multiplier' },
+  pi_lr_scale: { type: float(0), default: 1, doc: 'policy learning-rate multiplier' },
+  optimizer: { type: oneOf('adam', 'adamw'), default: 'adam', doc: 'Adam (L2) or AdamW (decoupled decay)' },
+  weight_decay: { type: float(0), default: 0, doc: 'weight decay' },
+  grad_clip_norm: { type: float(0), default: 20, doc: 'global gradient-norm clip' },
+  tau: { type: float(0, 1), default: 0.01, doc: 'EMA rate of the target value network' },
+  discount_denom: { type: float(1), default: 5, doc: 'discount heuristic: clip((T/denom-1)/(T/denom), min, max)' },
+  discount_min: { type: float(0, 1), default: 0.95, doc: 'discount heuristic lower clip' },
+  discount_max: { type: float(0, 1), default: 0.995, doc: 'discount heuristic upper clip' },
+  consistency_coef: { type: float(0), default: 20, doc: 'latent consistency loss weight' },
+  reward_coef: { type: float(0), default: 0.1, doc: 'reward loss weight' },
+  value_coef: { type: float(0), default: 0.1, doc: 'value loss weight' },
+  termination_coef: { type: float(0), default: 1, doc: 'termination loss weight' },
+  num_rollouts: { type: int(1, 64), default: 1, doc: 'policy samples per state for the TD target' },
+  imagine_initial_source: { type: oneOf('encoder', 'rollout'), default: 'encoder', doc: 'TD-target imagination starts from encoder latents (BMPC) or dynamics rollout latents' },
+
+  // ---------------------------------------------------------------- policy objective
+  policy_objective: { type: oneOf('max_q', 'distill'), default: 'max_q', doc: "'max_q' (TD-MPC2: maximize value + entropy) or 'distill' (BMPC: KL to the stored expert)" },
+  entropy_coef: { type: float(0), default: 1e-4, doc: 'entropy bonus (max_q)' },
+  fix_kl_order: { type: bool, default: true, doc: 'distill: KL(expert || policy) if true, KL(policy || expert) if false' },
+  kl_scale_tau: { type: float(0, 1), default: 0.01, doc: 'distill: EMA rate of the 5-95 percentile KL scale (floored at 1)' },
+  expert_std_scale: { type: float(0), default: 1.5, doc: 'distill: expert std multiplier' },
+  expert_std_min: { type: float(0), default: 0.1, doc: 'distill: expert std floor' },
+  start_entropy_coeff: { type: float(0), default: 0, doc: 'distill: entropy coefficient at the start of training' },
+  end_entropy_coeff: { type: float(0), default: 0, doc: 'distill: entropy coefficient at the end (linear schedule)' },
+
+  // ---------------------------------------------------------------- planning
+  mpc: { type: bool, default: true, doc: 'act with the MPPI planner (false: the policy prior)' },
+  iterations: { type: int(1, 64), default: 6, doc: 'MPPI iterations (8 when action_dim >= 20, see derive)' },
+  num_samples: { type: int(1), default: 512, doc: 'Gaussian action sequences per iteration' },
+  num_elites: { type: int(1), default: 64, doc: 'elite sequences' },
+  num_pi_trajs: { type: int(0), default: 24, doc: 'policy-prior sequences' },
+  min_std: { type: float(0), default: 0.05, doc: 'planner std floor' },
+  max_std: { type: float(0), default: 2, doc: 'planner std ceiling and initial std' },
+  temperature: { type: float(0), default: 0.5, doc: 'elite softmax temperature' },
+  planner_ema_value: { type: bool, default: false, doc: 'score terminal values with the EMA target value network' },
+  policy_seed_noise: { type: float(0), default: 0, doc: 'std of noise added to policy-prior trajectories' },
+  expert_mean_source: { type: oneOf('mean', 'action'), default: 'mean', doc: "expert mean stored in replay: planner mean or the chosen action" },
+
+  // ---------------------------------------------------------------- lazy reanalysis (BMPC)
+  reanalyze_interval: { type: int(0), default: 0, doc: 're-plan replay observations every k updates (0: off)' },
+  reanalyze_batch_size: { type: int(1), default: 20, doc: 'slices (slice mode) or states (independent mode) re-planned' },
+  reanalyze_slice_mode: { type: bool, default: true, doc: 'slice mode: all horizon steps of fewer slices; else first steps of more slices' },
+
+  // ---------------------------------------------------------------- replay
+  buffer_size: { type: int(1), default: 1_000_000, doc: 'replay capacity in transitions (capped at steps)' },
+
+  // ---------------------------------------------------------------- runtime
+  runtime: { type: oneOf('threads', 'sync'), default: 'sync', doc: "'threads' (actors + learner on worker threads) or 'sync' (one loop, bit-reproducible)" },
+  actors: { type: int(1, 64), default: 1, doc: 'actor threads (runtime=threads)' },
+  param_sync_interval: { type: int(1), default: 1, doc: 'actor steps between parameter snapshot reads' },
+  learner_threads: { type: int(1, 64), default: 2, doc: 'engine threads of the learner (sync: of the whole loop)' },
+  metrics: { type: bool, default: false, doc: 'serve Prometheus /metrics' },
+  'metrics.host': { type: str, default: '127.0.0.1', doc: 'metrics listen address' },
+  'metrics.port': { type: int(1, 65535), default: 9464, doc: 'metrics listen port' },
+} satisfies Record<string, FieldSpec>;
+
+export type ConfigKey = keyof typeof SCHEMA;
+
+type ValueOf<F> = F extends { type: { kind: 'int' | 'float' } } ? number
+  : F extends { type: { kind: 'bool' } } ? boolean
+  : string;
+
+/** The user-facing config: every schema key with its value (null where the field is nullable). */
+export type Config = {
+  [K in ConfigKey]: (typeof SCHEMA)[K] extends { nullable: true } ? ValueOf<(typeof SCHEMA)[K]> | null : ValueOf<(typeof SCHEMA)[K]>;
+};
+
+export function defaultConfig(): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(SCHEMA) as [string, FieldSpec][]) out[key] = spec.default;
+  return out as Config;
+}

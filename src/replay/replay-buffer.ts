@@ -1,0 +1,268 @@
+// Replay buffer of episode slices, in memory that may be SharedArrayBuffer-backed (actors write,
+// the learner samples). One ring per environment, so an episode's steps are contiguous in its ring
+// and each ring has exactly one writer (the thread that steps that environment).
+//
+// Slot k of a ring holds observation o_k and what happened next:
+//   obs[k] = o_k   action[k] = a_k   reward[k] = r_{k+1}   expertMean/Std[k] = planner distribution at o_k
+//   flags[k]: TERMINATED if a_k ended the episode by termination, LAST if o_k is an episode's final
+//   observation (then action/reward/expert are NaN: nothing was done from it).
+//   episode[k] = episode id within the ring, version[k] = parameter version that chose a_k.
+//
+//   ring r (capacity C):      head = slots written so far (monotonic; slot index = head mod C)
+//   ┌────┬────┬────┬────┬────┬────┬────┬────┐
+//   │ e7 │ e7 │ e7L│ e8 │ e8 │ e8 │ e6 │ e6L│   L = LAST slot; the oldest slots are overwritten first
+//   └────┴────┴────┴────┴────┴────┴────┴────┘
+//                            ^ head mod C
+// A training slice starting at slot s covers slots s..s+H: all in one episode, none of s..s+H-1 LAST
+// (o_{s+H} may be the final observation), all committed and none being rewritten.
+//
+// Commit protocol (seqlock per slot): the writer bumps generation[k] to odd, writes the slot, bumps
+// it to even, then publishes head. A reader copies a slice, then re-checks the generations: any
+// change means the slot was being rewritten and the sample is redrawn. Reanalysis writes expert
+// values back only if the generation is unchanged since the sample.
+import type { F32 } from '../engine/engine.js';
+import type { RngStream } from '../engine/rng.js';
+
+export const FLAG_TERMINATED = 1;
+export const FLAG_LAST = 2;
+
+/** Header words per ring (Int32): head (slots written), episode counter. */
+const HEADER_WORDS = 4;
+const H_HEAD = 0;
+const H_EPISODE = 1;
+
+export interface ReplayShape {
+  numRings: number;
+  /** Slots per ring. */
+  ringCapacity: number;
+  obsDim: number;
+  actionDim: number;
+}
+
+/** The typed-array views of a replay buffer; backed by ArrayBuffer or SharedArrayBuffer. */
+export interface ReplayStorage {
+  obs: F32; // [rings*C, O]
+  action: F32; // [rings*C, A]
+  reward: F32; // [rings*C]
+  expertMean: F32; // [rings*C, A]
+  expertStd: F32; // [rings*C, A]
+  flags: Uint8Array; // [rings*C]
+  episode: Int32Array; // [rings*C]
+  version: Int32Array; // [rings*C]
+  generation: Int32Array; // [rings*C]
+  header: Int32Array; // [rings, HEADER_WORDS]
+}
+
+export function replayBytes(s: ReplayShape): number {
+  const n = s.numRings * s.ringCapacity;
+  return n * (4 * (s.obsDim + 3 * s.actionDim + 1) + 1 + 12) + s.numRings * HEADER_WORDS * 4;
+}
+
+/** Allocates storage (shared = SharedArrayBuffer for the threaded runtime). Fresh data is NaN. */
+export function allocateReplayStorage(s: ReplayShape, shared: boolean): ReplayStorage {
+  const n = s.numRings * s.ringCapacity;
+  const mk = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const f32 = (len: number) => new Float32Array(mk(len * 4)).fill(NaN);
+  return {
+    obs: f32(n * s.obsDim),
+    action: f32(n * s.actionDim),
+    reward: f32(n),
+    expertMean: f32(n * s.actionDim),
+    expertStd: f32(n * s.actionDim),
+    flags: new Uint8Array(mk(n)),
+    episode: new Int32Array(mk(n * 4)).fill(-1),
+    version: new Int32Array(mk(n * 4)),
+    generation: new Int32Array(mk(n * 4)),
+    header: new Int32Array(mk(s.numRings * HEADER_WORDS * 4)),
+  };
+}
+
+/** A sampled batch, time-major like the update expects. Dims: T = H+1 steps, B = batch. */
+export interface ReplayBatch {
+  B: number;
+  H: number;
+  obs: F32; // [H+1, B, O]
+  action: F32; // [H, B, A]
+  reward: F32; // [H, B]
+  terminated: F32; // [H, B] 1 if a_t ended the episode by termination
+  expertMean: F32; // [H+1, B, A] (NaN at a final observation)
+  expertStd: F32; // [H+1, B, A]
+  /** Global slot index of each slice's first step, and the generations seen, for write-back. */
+  start: Int32Array; // [B]
+  generation: Int32Array; // [H+1, B]
+  /** Policy lag bookkeeping: parameter version of each slice's first action. */
+  version: Int32Array; // [B]
+}
+
+export function allocateBatch(B: number, H: number, obsDim: number, actionDim: number): ReplayBatch {
+  return {
+    B, H,
+    obs: new Float32Array((H + 1) * B * obsDim),
+    action: new Float32Array(H * B * actionDim),
+    reward: new Float32Array(H * B),
+    terminated: new Float32Array(H * B),
+    expertMean: new Float32Array((H + 1) * B * actionDim),
+    expertStd: new Float32Array((H + 1) * B * actionDim),
+    start: new Int32Array(B),
+    generation: new Int32Array((H + 1) * B),
+    version: new Int32Array(B),
+  };
+}
+
+export class ReplayBuffer {
+  constructor(readonly shape: ReplayShape, readonly data: ReplayStorage) {}
+
+  static create(shape: ReplayShape, shared = false): ReplayBuffer {
+    if (shape.ringCapacity < 2) throw new RangeError(`replay: ring capacity must be >= 2, got ${shape.ringCapacity}`);
+    return new ReplayBuffer(shape, allocateReplayStorage(shape, shared));
+  }
+
+  /** Slots written to ring r so far (monotonic). */
+  head(r: number): number {
+    return Atomics.load(this.data.header, r * HEADER_WORDS + H_HEAD);
+  }
+
+  /** Total committed slots over all rings (insert count). */
+  totalInserted(): number {
+    let n = 0;
+    for (let r = 0; r < this.shape.numRings; r++) n += this.head(r);
+    return n;
+  }
+
+  /** Committed slots currently held (≤ capacity). */
+  size(): number {
+    let n = 0;
+    for (let r = 0; r < this.shape.numRings; r++) n += Math.min(this.head(r), this.shape.ringCapacity);
+    return n;
+  }
+
+  /** Starts a new episode in ring r and returns its id (called by the ring's writer). */
+  beginEpisode(r: number): number {
+    return Atomics.add(this.data.header, r * HEADER_WORDS + H_EPISODE, 1);
+  }
+
+  /**
+   * Appends one slot to ring r (only the ring's writer may call this). action/expert may be null
+   * for a final observation (flags must then include FLAG_LAST).
+   */
+  append(
+    r: number, episodeId: number, obs: F32, obsOff: number,
+    action: F32 | null, actionOff: number, reward: number, flags: number,
+    expertMean: F32 | null, expertStd: F32 | null, expertOff: number, version: number,
+  ): void {
+    const { ringCapacity: C, obsDim: O, actionDim: A } = this.shape;
+    const d = this.data;
+    const head = this.head(r);
+    const slot = r * C + (head % C);
+    Atomics.add(d.generation, slot, 1); // odd: being written
+    d.obs.set(obs.subarray(obsOff, obsOff + O), slot * O);
+    if (action) d.action.set(action.subarray(actionOff, actionOff + A), slot * A);
+    else d.action.fill(NaN, slot * A, slot * A + A);
+    d.reward[slot] = action ? reward : NaN;
+    if (expertMean && expertStd) {
+      d.expertMean.set(expertMean.subarray(expertOff, expertOff + A), slot * A);
+      d.expertStd.set(expertStd.subarray(expertOff, expertOff + A), slot * A);
+    } else {
+      d.expertMean.fill(NaN, slot * A, slot * A + A);
+      d.expertStd.fill(NaN, slot * A, slot * A + A);
+    }
+    d.flags[slot] = flags;
+    d.episode[slot] = episodeId;
+    d.version[slot] = version;
+    Atomics.add(d.generation, slot, 1); // even: committed
+    Atomics.store(d.header, r * HEADER_WORDS + H_HEAD, head + 1);
+  }
+
+  /**
+   * Ring-relative validity of a slice of H+1 slots starting at absolute position p (0 <= p < head):
+   * all positions written, still held, same episode, no LAST before the end, none being written.
+   */
+  private validStart(r: number, p: number, H: number, head: number): boolean {
+    const C = this.shape.ringCapacity;
+    // Keep one slot of margin behind the writer's next overwrite.
+    if (p + H >= head || p < head - C + 1) return false;
+    const d = this.data;
+    const base = r * C;
+    const ep = d.episode[base + (p % C)];
+    for (let t = 0; t <= H; t++) {
+      const slot = base + ((p + t) % C);
+      if (d.episode[slot] !== ep || d.generation[slot] & 1) return false;
+      if (t < H && d.flags[slot] & FLAG_LAST) return false;
+    }
+    return true;
+  }
+
+  /** Number of slots in ring r from which a valid slice could start (upper bound, for min-size checks). */
+  canSample(H: number): boolean {
+    for (let r = 0; r < this.shape.numRings; r++) if (this.head(r) > H + 1) return true;
+    return false;
+  }
+
+  /**
+   * Samples batch.B slices of H+1 steps uniformly over valid starts (rejection sampling over all
+   * held slots), copying them time-major into batch. Deterministic given rng's state.
+   */
+  sample(batch: ReplayBatch, rng: RngStream): void {
+    const { numRings, ringCapacity: C, obsDim: O, actionDim: A } = this.shape;
+    const { B, H } = batch;
+    const d = this.data;
+    // Snapshot heads once per batch so the candidate range is fixed while sampling.
+    let total = 0;
+    const heads = new Array<number>(numRings);
+    for (let r = 0; r < numRings; r++) { heads[r] = this.head(r); total += Math.min(heads[r], C); }
+    if (!this.canSample(H)) throw new RangeError(`replay: no complete slice of ${H + 1} steps yet (size ${this.size()})`);
+    for (let b = 0; b < B; b++) {
+      for (let attempt = 0; ; attempt++) {
+        if (attempt > 10_000) throw new RangeError(`replay: could not find a valid slice of ${H + 1} steps in ${total} slots`);
+        let k = rng.int(total);
+        let r = 0;
+        while (k >= Math.min(heads[r], C)) { k -= Math.min(heads[r], C); r++; }
+        const p = Math.max(0, heads[r] - C) + k; // absolute position in ring r
+        if (!this.validStart(r, p, H, heads[r])) continue;
+        const base = r * C;
+        for (let t = 0; t <= H; t++) {
+          const slot = base + ((p + t) % C);
+          batch.generation[t * B + b] = d.generation[slot];
+          batch.obs.set(d.obs.subarray(slot * O, slot * O + O), (t * B + b) * O);
+          batch.expertMean.set(d.expertMean.subarray(slot * A, slot * A + A), (t * B + b) * A);
+          batch.expertStd.set(d.expertStd.subarray(slot * A, slot * A + A), (t * B + b) * A);
+          if (t < H) {
+            batch.action.set(d.action.subarray(slot * A, slot * A + A), (t * B + b) * A);
+            batch.reward[t * B + b] = d.reward[slot];
+            batch.terminated[t * B + b] = d.flags[slot] & FLAG_TERMINATED ? 1 : 0;
+          }
+        }
+        // Seqlock re-check: a slot rewritten while we copied invalidates the sample.
+        let torn = false;
+        for (let t = 0; t <= H && !torn; t++) {
+          if (Atomics.load(d.generation, base + ((p + t) % C)) !== batch.generation[t * B + b]) torn = true;
+        }
+        if (torn) continue;
+        batch.start[b] = base + (p % C);
+        batch.version[b] = d.version[base + (p % C)];
+        break;
+      }
+    }
+  }
+
+  /**
+   * Writes re-planned expert distributions back for step t of slice b of a sampled batch, only if
+   * the slot still holds the same data (generation unchanged). Returns whether it was written.
+   */
+  writeBackExpert(batch: ReplayBatch, b: number, t: number, mean: F32, std: F32, off: number): boolean {
+    const { ringCapacity: C, actionDim: A } = this.shape;
+    const start = batch.start[b];
+    const r = Math.floor(start / C);
+    const slot = r * C + (((start - r * C) + t) % C);
+    const d = this.data;
+    if (Atomics.load(d.generation, slot) !== batch.generation[t * batch.B + b]) return false;
+    d.expertMean.set(mean.subarray(off, off + A), slot * A);
+    d.expertStd.set(std.subarray(off, off + A), slot * A);
+    return true;
+  }
+
+  /** Ring header words, for checkpoints. */
+  headerWords(): Int32Array {
+    return this.data.header;
+  }
+}
