@@ -1,0 +1,88 @@
+// Derived configuration: the ONE place where values computed from the config and the task live
+// (tdmpc2 fills these in three places; we do it here only). Marked `???` in tdmpc2's config.yaml.
+import { ConfigError } from '../errors.js';
+import type { Config } from './schema.js';
+
+/** What derivation needs to know about the task. */
+export interface TaskInfo {
+  name: string;
+  obsDim: number;
+  actionDim: number;
+  /** Agent steps per episode with the configured action repeat. */
+  episodeLength: number;
+  episodic: boolean;
+}
+
+/** tdmpc2 model-size presets (common/__init__.py MODEL_SIZE). */
+export const MODEL_SIZE_PRESETS = {
+  '1': { enc_dim: 256, mlp_dim: 384, latent_dim: 128, num_enc_layers: 2, num_q: 2 },
+  '5': { enc_dim: 256, mlp_dim: 512, latent_dim: 512, num_enc_layers: 2, num_q: 5 },
+  '19': { enc_dim: 1024, mlp_dim: 1024, latent_dim: 768, num_enc_layers: 3, num_q: 5 },
+  '48': { enc_dim: 1792, mlp_dim: 1792, latent_dim: 768, num_enc_layers: 4, num_q: 5 },
+  '317': { enc_dim: 4096, mlp_dim: 4096, latent_dim: 1376, num_enc_layers: 5, num_q: 8 },
+} as const;
+
+export interface Derived {
+  obsDim: number;
+  actionDim: number;
+  episodeLength: number;
+  /** clip((T/denom - 1)/(T/denom), discount_min, discount_max) with T = episode length. */
+  discount: number;
+  seedSteps: number;
+  pretrainUpdates: number;
+  /** MPPI iterations: 8 when action_dim >= 20 (tdmpc2), else the config value. */
+  iterations: number;
+  encDim: number;
+  mlpDim: number;
+  latentDim: number;
+  numEncLayers: number;
+  numQ: number;
+  /** Replay capacity in transitions, capped at the run's total steps (+ final observations). */
+  bufferSize: number;
+}
+
+export function discountHeuristic(episodeLength: number, denom: number, lo: number, hi: number): number {
+  const frac = episodeLength / denom;
+  const d = (frac - 1) / frac;
+  return Math.min(hi, Math.max(lo, d));
+}
+
+export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
+  const episodeLength = cfg.episode_length ?? task.episodeLength;
+  const preset = cfg.model_size !== null ? MODEL_SIZE_PRESETS[cfg.model_size as keyof typeof MODEL_SIZE_PRESETS] : null;
+  const dims = preset ?? {
+    enc_dim: cfg.enc_dim, mlp_dim: cfg.mlp_dim, latent_dim: cfg.latent_dim, num_enc_layers: cfg.num_enc_layers, num_q: cfg.num_q,
+  };
+  if (dims.latent_dim % cfg.simnorm_dim !== 0) {
+    throw new ConfigError(`latent_dim (${dims.latent_dim}) must be a multiple of simnorm_dim (${cfg.simnorm_dim})`);
+  }
+  if (cfg.num_elites > cfg.num_samples + cfg.num_pi_trajs) {
+    throw new ConfigError(`num_elites (${cfg.num_elites}) must be <= num_samples + num_pi_trajs (${cfg.num_samples + cfg.num_pi_trajs})`);
+  }
+  if (cfg.termination && !task.episodic) {
+    throw new ConfigError(`termination=true but task '${task.name}' never terminates; set termination=false`);
+  }
+  const seedSteps = cfg.seed_steps ?? (cfg.seed_steps_coef > 0
+    ? Math.round(cfg.seed_steps_coef * cfg.num_envs * episodeLength)
+    : Math.max(1000, 5 * episodeLength));
+  const pretrainUpdates = cfg.pretrain_updates ?? (cfg.algo === 'tdmpc2' ? seedSteps : 0);
+  const bufferSize = Math.min(cfg.buffer_size, cfg.steps + Math.ceil(cfg.steps / episodeLength) + cfg.num_envs * 2);
+  if (bufferSize < cfg.num_envs * (cfg.horizon + 2) * 2) {
+    throw new ConfigError(`buffer_size (${cfg.buffer_size}) is too small for ${cfg.num_envs} envs and horizon ${cfg.horizon}; use at least ${cfg.num_envs * (cfg.horizon + 2) * 2}`);
+  }
+  return {
+    obsDim: task.obsDim,
+    actionDim: task.actionDim,
+    episodeLength,
+    discount: discountHeuristic(episodeLength, cfg.discount_denom, cfg.discount_min, cfg.discount_max),
+    seedSteps,
+    pretrainUpdates,
+    iterations: task.actionDim >= 20 ? Math.max(cfg.iterations, 8) : cfg.iterations,
+    encDim: dims.enc_dim,
+    mlpDim: dims.mlp_dim,
+    latentDim: dims.latent_dim,
+    numEncLayers: dims.num_enc_layers,
+    numQ: dims.num_q,
+    bufferSize,
+  };
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { loadConfig, parseOverrides, configsDir } from '../src/config/load.js';
+import { SCHEMA, defaultConfig } from '../src/config/schema.js';
+import { deriveConfig, discountHeuristic, MODEL_SIZE_PRESETS } from '../src/config/derive.js';
+import { ConfigError } from '../src/errors.js';
+
+const cartpole = { name: 'cartpole-swingup', obsDim: 5, actionDim: 1, episodeLength: 500, episodic: false };
+
+describe('config', () => {
+  it('every schema field has a doc line and a default of its type', () => {
+    for (const [key, spec] of Object.entries(SCHEMA)) {
+      expect(spec.doc.length, key).toBeGreaterThan(5);
+      if (spec.default === null) expect('nullable' in spec && spec.nullable, key).toBe(true);
+    }
+  });
+
+  it('configs/default.yaml lists exactly the schema defaults', () => {
+    const doc = YAML.parse(readFileSync(`${configsDir()}/default.yaml`, 'utf8')) as Record<string, unknown>;
+    const flat: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc)) {
+      if (v && typeof v === 'object') for (const [k2, v2] of Object.entries(v)) flat[`${k}.${k2}`] = v2;
+      else flat[k] = v;
+    }
+    expect(flat).toEqual(defaultConfig());
+  });
+
+  it('applies the algo preset, then key=value overrides', () => {
+    const t = loadConfig(['task=walker-walk', 'steps=5000']);
+    expect(t.algo).toBe('tdmpc2');
+    expect(t.value_form).toBe('Q');
+    expect(t.steps).toBe(5000);
+    const b = loadConfig(['algo=bmpc', 'seed=3']);
+    expect(b.value_form).toBe('V');
+    expect(b.policy_objective).toBe('distill');
+    expect(b.reanalyze_interval).toBe(10);
+    expect(b.seed).toBe(3);
+    const e = loadConfig([`config=${configsDir()}/bmpc-equivalence.yaml`]);
+    expect(e.algo).toBe('tdmpc2');
+    expect(e.fix_kl_order).toBe(true);
+    expect(e.num_q).toBe(2);
+  });
+
+  it('rejects unknown keys naming the closest known key', () => {
+    expect(() => loadConfig(['utd_raito=2'])).toThrow(ConfigError);
+    expect(() => loadConfig(['utd_raito=2'])).toThrow(/utd_ratio/);
+    expect(() => loadConfig(['horizn=3'])).toThrow(/horizon/);
+  });
+
+  it('rejects bad values naming the field and what is accepted', () => {
+    expect(() => loadConfig(['steps=-5'])).toThrow(/'steps'.*integer >= 1/);
+    expect(() => loadConfig(['algo=ppo'])).toThrow(/one of tdmpc2, bmpc/);
+    expect(() => loadConfig(['mpc=maybe'])).toThrow(/true or false/);
+    expect(() => loadConfig(['lr=abc'])).toThrow(/'lr'/);
+    expect(() => loadConfig(['model_size=7'])).toThrow(/one of 1, 5, 19, 48, 317/);
+    expect(() => parseOverrides(['steps'])).toThrow(/key=value/);
+    expect(() => loadConfig(['config=/nonexistent.yaml'])).toThrow(/cannot read config file/);
+  });
+
+  it('derives discount, seed steps, iterations and model dims in one place', () => {
+    const cfg = loadConfig([]);
+    const d = deriveConfig(cfg, cartpole);
+    expect(d.discount).toBeCloseTo(discountHeuristic(500, 5, 0.95, 0.995));
+    expect(d.discount).toBeCloseTo(0.99);
+    expect(d.seedSteps).toBe(2500);
+    expect(d.pretrainUpdates).toBe(2500);
+    expect(d.iterations).toBe(6);
+    expect(d.latentDim).toBe(MODEL_SIZE_PRESETS['1'].latent_dim);
+    const humanoid = deriveConfig(cfg, { ...cartpole, actionDim: 21 });
+    expect(humanoid.iterations).toBe(8);
+    const coef = deriveConfig(loadConfig(['seed_steps_coef=2', 'num_envs=4']), cartpole);
+    expect(coef.seedSteps).toBe(4000);
+    const bmpc = deriveConfig(loadConfig(['algo=bmpc']), cartpole);
+    expect(bmpc.pretrainUpdates).toBe(0);
+    expect(bmpc.latentDim).toBe(512);
+    expect(() => deriveConfig(loadConfig(['termination=true']), cartpole)).toThrow(/termination/);
+  });
+});
