@@ -154,7 +154,13 @@ export class Physics {
     opt.delete();
     this.isRk4 = this.integrator === mj.mjtIntegrator.mjINT_RK4.value;
     this.ctrlRange = Float64Array.from(model.actuator_ctrlrange as Float64Array);
-    this.ctrlLimited = Uint8Array.from(model.actuator_ctrllimited as Uint8Array);
+    // mjtByte arrays have no typed-array view in these bindings; read them per actuator.
+    this.ctrlLimited = new Uint8Array(this.nu);
+    for (let i = 0; i < this.nu; i++) {
+      const actuator = model.actuator(i);
+      this.ctrlLimited[i] = actuator.ctrllimited ? 1 : 0;
+      actuator.delete();
+    }
     this.views = this.buildViews();
     this.forward();
   }

@@ -1,0 +1,178 @@
+// TaskEnv: one task on one Physics with the TD-MPC2 / BMPC wrappers applied, in one class so the
+// step path is a single allocation-free loop:
+//   * actions in [-1, 1] are scaled to the actuators' ctrlrange (dm_control action_scale wrapper);
+//   * action repeat (default 2) with reward accumulation 'sum' (TD-MPC2) or 'discounted' (BMPC:
+//     reward += r * discount; discount *= d);
+//   * a time limit in agent steps (default: dm_control's control steps / repeat = 500), reported as
+//     truncated; episodic tasks report terminated when task.terminated(physics) becomes true;
+//   * float32 observations, the dm_control observation dict flattened in key order;
+//   * per-env seeding: reset(seed) restarts the RNG stream, so the same seed gives the same episode.
+import { EnvError } from '../errors.js';
+import { RngStream } from '../engine/rng.js';
+import { loadMujocoModule, Physics } from './physics.js';
+import { makeTask } from './registry.js';
+import { observationSize, taskTiming, type TaskLogic, type TaskSpec } from './task.js';
+
+export type RewardMode = 'sum' | 'discounted';
+
+export interface EnvOptions {
+  /** Control steps per agent step (default 2, as in TD-MPC2 and BMPC). */
+  actionRepeat?: number;
+  /** How rewards of the repeated control steps add up (default 'sum'). */
+  rewardMode?: RewardMode;
+  /** Per-control-step discount d for rewardMode 'discounted' (default 0.99). */
+  rewardDiscount?: number;
+  /** Agent steps per episode (default: the task's control steps / actionRepeat, rounded up). */
+  maxEpisodeSteps?: number;
+  /** RNG seed of the first episode (default 0). */
+  seed?: number;
+}
+
+export class TaskEnv {
+  readonly obsDim: number;
+  readonly actionDim: number;
+  readonly actionRepeat: number;
+  readonly rewardMode: RewardMode;
+  readonly rewardDiscount: number;
+  /** Physics steps per control step. */
+  readonly nSubSteps: number;
+  /** dm_control's control steps per episode. */
+  readonly controlSteps: number;
+  readonly maxEpisodeSteps: number;
+  /** Set by step(): the episode ended in a terminal state / hit the time limit. */
+  terminated = false;
+  truncated = false;
+  /** Running return and length (agent steps) of the current episode. */
+  episodeReturn = 0;
+  episodeLength = 0;
+  private readonly logic: TaskLogic;
+  private readonly hasTermination: boolean;
+  private readonly ctrlScale: Float64Array; // [A] (high - low) / 2, or 1 for unlimited actuators
+  private readonly ctrlOffset: Float64Array; // [A] (high + low) / 2, or 0
+  private rng: RngStream;
+  private needsReset = true;
+
+  /** Builds the environment for a task name or spec (loads MuJoCo on first use in this thread). */
+  static async create(task: string | TaskSpec, options: EnvOptions = {}): Promise<TaskEnv> {
+    const spec = typeof task === 'string' ? makeTask(task) : task;
+    const mj = await loadMujocoModule();
+    return new TaskEnv(spec, Physics.fromSource(mj, spec.model()), options);
+  }
+
+  /** Takes ownership of `physics` (disposed with the environment). */
+  constructor(
+    readonly spec: TaskSpec,
+    readonly physics: Physics,
+    options: EnvOptions = {},
+  ) {
+    this.actionRepeat = options.actionRepeat ?? 2;
+    this.rewardMode = options.rewardMode ?? 'sum';
+    this.rewardDiscount = options.rewardDiscount ?? 0.99;
+    if (!Number.isInteger(this.actionRepeat) || this.actionRepeat < 1) {
+      throw new EnvError(`actionRepeat must be a positive integer (got ${options.actionRepeat})`);
+    }
+    if (this.rewardMode !== 'sum' && this.rewardMode !== 'discounted') {
+      throw new EnvError(`rewardMode must be 'sum' or 'discounted' (got '${String(options.rewardMode)}')`);
+    }
+    if (!(this.rewardDiscount > 0 && this.rewardDiscount <= 1)) {
+      throw new EnvError(`rewardDiscount must be in (0, 1] (got ${options.rewardDiscount})`);
+    }
+    const timing = taskTiming(spec, physics.timestep);
+    this.nSubSteps = timing.nSubSteps;
+    this.controlSteps = timing.controlSteps;
+    this.maxEpisodeSteps = options.maxEpisodeSteps ?? Math.ceil(this.controlSteps / this.actionRepeat);
+    if (!Number.isInteger(this.maxEpisodeSteps) || this.maxEpisodeSteps < 1) {
+      throw new EnvError(`maxEpisodeSteps must be a positive integer (got ${options.maxEpisodeSteps})`);
+    }
+    this.obsDim = observationSize(spec);
+    this.actionDim = physics.nu;
+    this.ctrlScale = new Float64Array(this.actionDim);
+    this.ctrlOffset = new Float64Array(this.actionDim);
+    for (let i = 0; i < this.actionDim; i++) {
+      const lo = physics.ctrlRange[2 * i];
+      const hi = physics.ctrlRange[2 * i + 1];
+      const limited = physics.ctrlLimited[i] !== 0 && hi > lo;
+      this.ctrlScale[i] = limited ? (hi - lo) / 2 : 1;
+      this.ctrlOffset[i] = limited ? (hi + lo) / 2 : 0;
+    }
+    this.logic = spec.create(physics);
+    this.hasTermination = spec.episodic && typeof this.logic.terminated === 'function';
+    this.rng = new RngStream(options.seed ?? 0);
+  }
+
+  /**
+   * Starts an episode and writes its first observation at obs[offset..offset+obsDim). With a seed
+   * the RNG restarts from it; without, the stream continues (so episode k of a seed is fixed).
+   */
+  reset(obs: Float32Array, offset = 0, seed?: number): void {
+    if (seed !== undefined) this.rng = new RngStream(seed);
+    const physics = this.physics;
+    physics.reset();
+    this.logic.initializeEpisode(physics, this.rng);
+    physics.forward();
+    this.terminated = false;
+    this.truncated = false;
+    this.episodeReturn = 0;
+    this.episodeLength = 0;
+    this.needsReset = false;
+    this.logic.getObservation(physics, obs, offset);
+  }
+
+  /**
+   * One agent step: applies `action` (actionDim values in [-1, 1]) for actionRepeat control steps,
+   * writes the next observation at obs[obsOffset..], returns the accumulated reward and sets
+   * terminated / truncated.
+   */
+  step(action: ArrayLike<number>, obs: Float32Array, obsOffset = 0): number {
+    if (action.length !== this.actionDim) {
+      throw new EnvError(`task '${this.spec.name}' takes ${this.actionDim} action values per step; got ${action.length}`);
+    }
+    return this.stepSlice(action, 0, obs, obsOffset);
+  }
+
+  /** step() reading the action at actions[actionOffset..+actionDim) (batched callers check lengths). */
+  stepSlice(actions: ArrayLike<number>, actionOffset: number, obs: Float32Array, obsOffset: number): number {
+    if (this.needsReset) throw new EnvError('step() called before reset() or after the episode ended: call reset() first');
+    const n = this.actionDim;
+    const action = actions;
+    for (let i = 0; i < n; i++) {
+      const a = action[actionOffset + i];
+      if (!Number.isFinite(a)) {
+        throw new EnvError(`task '${this.spec.name}': action[${i}] is ${a}; actions must be finite numbers in [-1, 1]`);
+      }
+    }
+    const physics = this.physics;
+    const ctrl = physics.ctrl;
+    for (let i = 0; i < n; i++) {
+      const a = action[actionOffset + i];
+      // Clip to [-1, 1] (what the policy's tanh guarantees) and scale to the ctrlrange.
+      ctrl[i] = this.ctrlOffset[i] + this.ctrlScale[i] * (a > 1 ? 1 : a < -1 ? -1 : a);
+    }
+    const discounted = this.rewardMode === 'discounted';
+    let reward = 0;
+    let discount = 1;
+    let terminated = false;
+    for (let k = 0; k < this.actionRepeat; k++) {
+      physics.step(this.nSubSteps);
+      const r = this.logic.getReward(physics);
+      reward += discounted ? r * discount : r;
+      discount *= this.rewardDiscount;
+      if (this.hasTermination && this.logic.terminated!(physics)) {
+        terminated = true;
+        break;
+      }
+    }
+    this.logic.getObservation(physics, obs, obsOffset);
+    this.episodeLength++;
+    this.episodeReturn += reward;
+    this.terminated = terminated;
+    this.truncated = !terminated && this.episodeLength >= this.maxEpisodeSteps;
+    if (terminated || this.truncated) this.needsReset = true;
+    return reward;
+  }
+
+  /** Frees the MuJoCo objects. */
+  dispose(): void {
+    this.physics.dispose();
+  }
+}
