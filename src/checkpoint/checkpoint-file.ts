@@ -1,0 +1,122 @@
+// Checkpoint file format (llm.c style: magic + version + header, then raw arrays).
+//
+//   bytes 0..7    magic "TDMPCCK1"
+//   bytes 8..11   format version (uint32 LE)
+//   bytes 12..15  header length L (uint32 LE)
+//   bytes 16..    header: UTF-8 JSON {meta, sections: [{name, type, offset, length}]}, padded to 8
+//   then          section payloads (raw little-endian typed-array bytes), each 8-byte aligned
+//   last 8 bytes  "TDMPCEND" (detects truncation)
+//
+// Writes go to <path>.tmp then rename, so a crash never leaves a half-written checkpoint under the
+// real name. Reads validate everything before returning and throw CheckpointError naming the problem.
+import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { CheckpointError } from '../errors.js';
+
+const MAGIC = 'TDMPCCK1';
+const END = 'TDMPCEND';
+export const CHECKPOINT_VERSION = 1;
+
+type Section = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
+const TYPES = { Float32Array, Float64Array, Int32Array, Uint32Array, Uint8Array } as const;
+type TypeName = keyof typeof TYPES;
+
+export interface CheckpointContents {
+  meta: Record<string, unknown>;
+  sections: Record<string, Section>;
+}
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+export function writeCheckpoint(file: string, contents: CheckpointContents): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const table: { name: string; type: TypeName; offset: number; length: number }[] = [];
+  let offset = 0;
+  for (const [name, arr] of Object.entries(contents.sections)) {
+    const type = arr.constructor.name as TypeName;
+    if (!(type in TYPES)) throw new CheckpointError(`checkpoint section '${name}' has unsupported type ${type}`);
+    table.push({ name, type, offset, length: arr.length });
+    offset = align8(offset + arr.byteLength);
+  }
+  const headerJson = Buffer.from(JSON.stringify({ meta: contents.meta, sections: table }), 'utf8');
+  const headerLen = align8(headerJson.length);
+  const prefix = Buffer.alloc(16 + headerLen);
+  prefix.write(MAGIC, 0, 'latin1');
+  prefix.writeUInt32LE(CHECKPOINT_VERSION, 8);
+  prefix.writeUInt32LE(headerLen, 12);
+  headerJson.copy(prefix, 16);
+  prefix.fill(0x20, 16 + headerJson.length); // pad the JSON with spaces
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, prefix);
+    const pad = Buffer.alloc(8);
+    for (const entry of table) {
+      const arr = contents.sections[entry.name];
+      // Copy out of a SharedArrayBuffer-backed view too (writeSync needs a plain view of bytes).
+      const bytes = Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength);
+      writeSync(fd, bytes);
+      const rem = align8(arr.byteLength) - arr.byteLength;
+      if (rem) writeSync(fd, pad, 0, rem);
+    }
+    writeSync(fd, Buffer.from(END, 'latin1'));
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, file);
+}
+
+export function readCheckpoint(file: string): CheckpointContents {
+  if (!existsSync(file)) throw new CheckpointError(`checkpoint '${file}' does not exist; pass resume=<path to a .ckpt file>`);
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (err) {
+    throw new CheckpointError(`cannot read checkpoint '${file}': ${(err as Error).message}`);
+  }
+  if (buf.length < 24 || buf.toString('latin1', 0, 8) !== MAGIC) {
+    throw new CheckpointError(`'${file}' is not a tdmpc-runtime checkpoint (bad magic number)`);
+  }
+  const version = buf.readUInt32LE(8);
+  if (version !== CHECKPOINT_VERSION) {
+    throw new CheckpointError(`checkpoint '${file}' has format version ${version}; this build reads version ${CHECKPOINT_VERSION}`);
+  }
+  if (buf.toString('latin1', buf.length - 8) !== END) {
+    throw new CheckpointError(`checkpoint '${file}' is truncated (no end marker); it was not completely written`);
+  }
+  const headerLen = buf.readUInt32LE(12);
+  let header: { meta: Record<string, unknown>; sections: { name: string; type: TypeName; offset: number; length: number }[] };
+  try {
+    header = JSON.parse(buf.toString('utf8', 16, 16 + headerLen));
+  } catch {
+    throw new CheckpointError(`checkpoint '${file}' has a corrupt header`);
+  }
+  const dataStart = 16 + headerLen;
+  const sections: Record<string, Section> = {};
+  for (const s of header.sections) {
+    const Ctor = TYPES[s.type];
+    if (!Ctor) throw new CheckpointError(`checkpoint '${file}': section '${s.name}' has unknown type ${s.type}`);
+    const start = dataStart + s.offset;
+    const bytes = s.length * Ctor.BYTES_PER_ELEMENT;
+    if (start + bytes > buf.length - 8) throw new CheckpointError(`checkpoint '${file}': section '${s.name}' runs past the end of the file`);
+    // Copy into a fresh aligned buffer (the file buffer's offsets need not be element-aligned).
+    const copy = new Ctor(s.length);
+    new Uint8Array(copy.buffer).set(buf.subarray(start, start + bytes));
+    sections[s.name] = copy;
+  }
+  return { meta: header.meta, sections };
+}
+
+/** Returns the named section or throws naming what is missing or mis-sized. */
+export function requireSection<T extends Section>(c: CheckpointContents, name: string, ctor: { new (n: number): T; name: string }, length?: number): T {
+  const s = c.sections[name];
+  if (!s) throw new CheckpointError(`checkpoint has no '${name}' section; it was written by an incompatible version or config`);
+  if (s.constructor.name !== ctor.name) throw new CheckpointError(`checkpoint section '${name}' is ${s.constructor.name}, expected ${ctor.name}`);
+  if (length !== undefined && s.length !== length) {
+    throw new CheckpointError(`checkpoint section '${name}' has ${s.length} elements but this config needs ${length}; resume with the config the checkpoint was written with`);
+  }
+  return s as T;
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readCheckpoint, requireSection, writeCheckpoint } from '../src/checkpoint/checkpoint-file.js';
+import { CheckpointError } from '../src/errors.js';
+
+describe('checkpoint file', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-ckpt-'));
+
+  it('round-trips meta and typed sections bit-exactly, SharedArrayBuffer views included', () => {
+    const f32 = new Float32Array(new SharedArrayBuffer(4 * 5)).map((_, i) => i / 3);
+    const f64 = Float64Array.from([Math.PI, -0, NaN]);
+    const i32 = Int32Array.from([1, -2, 3]);
+    const u8 = Uint8Array.from([1, 2, 3, 4, 5, 6, 7]);
+    const file = path.join(dir, 'a.ckpt');
+    writeCheckpoint(file, { meta: { step: 12, name: 'x' }, sections: { f32, f64, i32, u8 } });
+    expect(existsSync(`${file}.tmp`)).toBe(false);
+    const c = readCheckpoint(file);
+    expect(c.meta).toEqual({ step: 12, name: 'x' });
+    expect(Array.from(c.sections.f32)).toEqual(Array.from(f32));
+    expect(Object.is((c.sections.f64 as Float64Array)[1], -0)).toBe(true);
+    expect(Number.isNaN((c.sections.f64 as Float64Array)[2])).toBe(true);
+    expect(Array.from(c.sections.i32)).toEqual([1, -2, 3]);
+    expect(Array.from(c.sections.u8)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(requireSection(c, 'f32', Float32Array, 5).length).toBe(5);
+    expect(() => requireSection(c, 'f32', Float32Array, 6)).toThrow(/has 5 elements but this config needs 6/);
+    expect(() => requireSection(c, 'missing', Float32Array)).toThrow(/no 'missing' section/);
+  });
+
+  it('rejects missing, foreign, truncated and corrupt files with a clear error', () => {
+    expect(() => readCheckpoint(path.join(dir, 'none.ckpt'))).toThrow(/does not exist/);
+    const foreign = path.join(dir, 'foreign.ckpt');
+    writeFileSync(foreign, 'hello world, not a checkpoint at all');
+    expect(() => readCheckpoint(foreign)).toThrow(CheckpointError);
+    expect(() => readCheckpoint(foreign)).toThrow(/bad magic/);
+    const good = path.join(dir, 'good.ckpt');
+    writeCheckpoint(good, { meta: {}, sections: { a: new Float32Array(100) } });
+    const bytes = readFileSync(good);
+    const truncated = path.join(dir, 'trunc.ckpt');
+    writeFileSync(truncated, bytes.subarray(0, bytes.length - 50));
+    expect(() => readCheckpoint(truncated)).toThrow(/truncated/);
+    const corrupt = Buffer.from(bytes);
+    corrupt.write('{{{{', 16, 'latin1');
+    const corruptFile = path.join(dir, 'corrupt.ckpt');
+    writeFileSync(corruptFile, corrupt);
+    expect(() => readCheckpoint(corruptFile)).toThrow(/corrupt header/);
+  });
+});
