@@ -686,7 +686,7 @@ export class JsEngine implements Engine {
   private checkRng(op: string, n: number, seed: number, counter: number, out: F32, outOff: number): void {
     const v = this.check.begin(op).dim('n', n).dim('seed', seed).dim('counter', counter).checkDims();
     if (seed > 0xffffffff) v.fail(`seed must be a uint32, got ${seed}`);
-    if (counter + n > TWO_POW_53) v.fail(`counter + n must not exceed 2^53, got counter=${counter} n=${n}`);
+    if (counter > TWO_POW_53 - n) v.fail(`counter + n must not exceed 2^53, got counter=${counter} n=${n}`);
     v.buffer('out', out, outOff, n);
   }
 
