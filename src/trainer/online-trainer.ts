@@ -1,0 +1,188 @@
+// The synchronous online trainer (tdmpc2's trainer/online_trainer.py): the environment loop only.
+// Read top to bottom: seed with random actions, then act with the planner, store every transition
+// and the planner's expert distribution, and run `utd_ratio` updates per environment step.
+// The threaded runtime reuses the same agent, replay buffer and evaluation pieces.
+import type { Config } from '../config/schema.js';
+import type { Derived } from '../config/derive.js';
+import { RngStream, uniformAt as uniform } from '../engine/rng.js';
+import type { VectorEnv } from '../envs/vector-env.js';
+import { ReplayBuffer, allocateBatch, FLAG_LAST, FLAG_TERMINATED, type ReplayBatch } from '../replay/replay-buffer.js';
+import type { Agent } from '../agent/agent.js';
+import { evaluate, type EvalEnvs } from './evaluate.js';
+import type { RunLogger } from './logger.js';
+import { UpdateTokens } from './update-tokens.js';
+
+/** Counters and RNG states that, with the agent and replay, fully determine the rest of a run. */
+export interface TrainerState {
+  step: number; // environment steps so far (over all envs)
+  updates: number; // gradient updates so far
+  episodes: number;
+  tokens: number; // fractional update tokens carried over (UTD scheme)
+  pretrained: boolean;
+  lastReturn: number | null;
+  actRng: { seed: number; counter: number };
+  sampleRng: { seed: number; counter: number };
+  /** Episode id of each env's current episode in its replay ring. */
+  episodeIds: number[];
+}
+
+export interface TrainerHooks {
+  /** Called after every vector step; return true to stop (e.g. Ctrl-C). */
+  shouldStop?: () => boolean;
+  /** Called when a checkpoint is due (episode boundaries of all envs only, for exact resume). */
+  checkpoint?: (state: TrainerState) => void;
+}
+
+export class OnlineTrainer {
+  readonly batch: ReplayBatch;
+  readonly state: TrainerState;
+  private readonly actRng: RngStream;
+  private readonly sampleRng: RngStream;
+  private readonly tokens: UpdateTokens;
+  private readonly prevObs: Float32Array; // [N, O] observation before the step
+  private readonly seedAction: Float32Array; // [N, A]
+  private readonly seedStd: Float32Array; // [N, A]
+
+  constructor(
+    readonly cfg: Config,
+    readonly derived: Derived,
+    readonly env: VectorEnv,
+    readonly evalEnvs: EvalEnvs,
+    readonly agent: Agent,
+    readonly replay: ReplayBuffer,
+    readonly logger: RunLogger,
+    state?: TrainerState,
+  ) {
+    const N = env.numEnvs;
+    const { obsDim: O, actionDim: A } = derived;
+    this.batch = allocateBatch(cfg.batch_size, cfg.horizon, O, A);
+    this.state = state ?? {
+      step: 0, updates: 0, episodes: 0, tokens: 0, pretrained: false, lastReturn: null,
+      actRng: { seed: (cfg.seed * 7919 + 1) >>> 0, counter: 0 },
+      sampleRng: { seed: (cfg.seed * 7919 + 2) >>> 0, counter: 0 },
+      episodeIds: [],
+    };
+    this.actRng = new RngStream(this.state.actRng.seed, this.state.actRng.counter);
+    this.sampleRng = new RngStream(this.state.sampleRng.seed, this.state.sampleRng.counter);
+    this.tokens = new UpdateTokens(cfg.utd_ratio, this.state.tokens);
+    this.prevObs = new Float32Array(N * O);
+    this.seedAction = new Float32Array(N * A);
+    // During seeding the expert is the random action itself with the widest policy std.
+    this.seedStd = new Float32Array(N * A).fill(Math.exp(cfg.log_std_max));
+  }
+
+  private syncState(): void {
+    this.state.actRng = this.actRng.state();
+    this.state.sampleRng = this.sampleRng.state();
+    this.state.tokens = this.tokens.carry;
+  }
+
+  /** Runs until cfg.steps environment steps (or a stop request). Returns the final state. */
+  train(hooks: TrainerHooks = {}): TrainerState {
+    const { cfg, derived, env, agent, replay, logger } = this;
+    const N = env.numEnvs;
+    const { obsDim: O, actionDim: A } = derived;
+    const st = this.state;
+    // Environments start (or restart, on resume) at an episode boundary; each boundary where all
+    // envs ended reseeds them from the episode count, so a resumed run sees the same episodes.
+    env.reset(this.episodeSeed());
+    agent.resetEpisodes();
+    if (st.episodeIds.length !== N) st.episodeIds = Array.from({ length: N }, (_, i) => replay.beginEpisode(i));
+    let wallStart = performance.now();
+    let stepsAtWall = st.step;
+
+    while (st.step < cfg.steps) {
+      if (st.step % cfg.eval_freq < N) this.runEvaluation();
+
+      // ---- act
+      this.prevObs.set(env.obs);
+      let action: Float32Array;
+      let expertMean: Float32Array;
+      let expertStd: Float32Array;
+      if (st.step < derived.seedSteps) {
+        const c = this.actRng.take(N * A);
+        for (let i = 0; i < N * A; i++) this.seedAction[i] = 2 * uniform(this.actRng.seed, c + i) - 1;
+        action = expertMean = this.seedAction;
+        expertStd = this.seedStd;
+      } else {
+        const out = agent.act(N, env.obs, false);
+        action = out.action;
+        expertMean = out.expertMean;
+        expertStd = out.expertStd;
+      }
+
+      // ---- step and store: slot(o_t, a_t, r_{t+1}, expert_t); a final observation gets a LAST slot
+      env.step(action);
+      let episodesEnded = 0;
+      for (let i = 0; i < N; i++) {
+        const flags = env.terminated[i] ? FLAG_TERMINATED : 0;
+        replay.append(i, st.episodeIds[i], this.prevObs, i * O, action, i * A, env.reward[i], flags, expertMean, expertStd, i * A, st.updates);
+        if (env.terminated[i] || env.truncated[i]) {
+          replay.append(i, st.episodeIds[i], env.finalObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, st.updates);
+          st.episodeIds[i] = replay.beginEpisode(i);
+          st.lastReturn = env.finishedReturn[i];
+          agent.resetEpisode(i);
+          st.episodes++;
+          episodesEnded++;
+        }
+      }
+      st.step += N;
+
+      // ---- learn: a pretraining burst when seeding ends, then utd_ratio updates per env step
+      if (st.step >= derived.seedSteps) {
+        let n = this.tokens.add(N);
+        if (!st.pretrained) {
+          st.pretrained = true;
+          n += derived.pretrainUpdates;
+          if (derived.pretrainUpdates > 0 && cfg.progress) console.log(`pretraining on seed data: ${derived.pretrainUpdates} updates`);
+        }
+        for (let k = 0; k < n; k++) this.updateOnce();
+      }
+
+      // ---- bookkeeping
+      if (st.step % cfg.log_freq < N || st.step >= cfg.steps) {
+        const now = performance.now();
+        const sps = ((st.step - stepsAtWall) * 1000) / Math.max(1, now - wallStart);
+        wallStart = now;
+        stepsAtWall = st.step;
+        logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
+        logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`);
+      }
+      // Checkpoints only where every env just finished an episode, so resume is exact.
+      const allEnded = episodesEnded === N;
+      if (allEnded) env.reset(this.episodeSeed());
+      if (allEnded && hooks.checkpoint && cfg.checkpoint_freq > 0 && st.step % cfg.checkpoint_freq < derived.episodeLength * N) {
+        this.syncState();
+        hooks.checkpoint(st);
+      }
+      if (hooks.shouldStop?.()) break;
+    }
+    if (st.step >= cfg.steps) this.runEvaluation();
+    logger.endProgress();
+    this.syncState();
+    return st;
+  }
+
+  private episodeSeed(): number {
+    return (this.cfg.seed * 1_000_003 + this.state.episodes) >>> 0;
+  }
+
+  /** One gradient update (plus lazy reanalysis on its schedule). */
+  updateOnce(): void {
+    const { cfg, agent, replay } = this;
+    replay.sample(this.batch, this.sampleRng);
+    this.state.updates++;
+    if (cfg.reanalyze_interval > 0 && this.state.updates % cfg.reanalyze_interval === 0) {
+      agent.reanalyze(this.batch, replay);
+    }
+    agent.update(this.batch, Math.min(1, this.state.step / this.cfg.steps));
+  }
+
+  private runEvaluation(): void {
+    if (this.cfg.eval_episodes === 0) return;
+    const r = evaluate(this.agent, this.evalEnvs, this.cfg, this.derived);
+    this.logger.evaluation(this.state.step, r.reward);
+    this.logger.metrics(this.state.step, 'eval', r.metrics);
+    if (this.cfg.progress) console.log(`eval @ ${this.state.step}: return ${r.reward.toFixed(1)}${r.summary ? ' | ' + r.summary : ''}`);
+  }
+}
