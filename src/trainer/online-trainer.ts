@@ -87,7 +87,8 @@ export class OnlineTrainer {
     // envs ended reseeds them from the episode count, so a resumed run sees the same episodes.
     env.reset(this.episodeSeed());
     agent.resetEpisodes();
-    if (st.episodeIds.length !== N) st.episodeIds = Array.from({ length: N }, (_, i) => replay.beginEpisode(i));
+    // New episode ids: a resumed run may hold a partial episode that must not join the next one.
+    st.episodeIds = Array.from({ length: N }, (_, i) => replay.beginEpisode(i));
     let wallStart = performance.now();
     let stepsAtWall = st.step;
 

@@ -1,0 +1,129 @@
+// All wiring of a synchronous training run lives here (Sample Factory's connect_components):
+// config -> task -> derived values -> engine -> agent -> replay -> envs -> logger -> trainer.
+// Every input is validated before any work starts; a resumed run is restored from its checkpoint.
+import { existsSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, parseOverrides, coerceValue } from '../config/load.js';
+import { deriveConfig, type Derived } from '../config/derive.js';
+import { renderConfigYaml } from '../config/render.js';
+import type { Config } from '../config/schema.js';
+import { createEngine } from '../engine/index.js';
+import { makeTask } from '../envs/registry.js';
+import { VectorEnv } from '../envs/vector-env.js';
+import { ReplayBuffer, replayBytes } from '../replay/replay-buffer.js';
+import { Agent } from '../agent/agent.js';
+import { CheckpointError, ConfigError } from '../errors.js';
+import { readCheckpoint, requireSection, writeCheckpoint } from '../checkpoint/checkpoint-file.js';
+import { OnlineTrainer, type TrainerState } from './online-trainer.js';
+import { RunLogger } from './logger.js';
+
+/** Keys that may differ from the checkpoint's config when resuming (they do not change the math). */
+const RESUME_OVERRIDABLE = new Set(['steps', 'progress', 'checkpoint_freq', 'log_freq', 'resume', 'eval_episodes', 'eval_pi', 'eval_value', 'metrics', 'metrics.host', 'metrics.port']);
+
+export function runDir(cfg: Config): string {
+  return path.resolve(cfg.work_dir, cfg.task, cfg.algo, cfg.exp_name, `seed-${cfg.seed}`);
+}
+
+export interface RunResult {
+  dir: string;
+  state: TrainerState;
+  config: Config;
+  derived: Derived;
+}
+
+/** Resolves the config of a run: from the args, or from the checkpoint when resume= is given. */
+export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: ReturnType<typeof readCheckpoint> | null } {
+  const cfg = loadConfig(args);
+  if (cfg.resume === null) return { cfg, resumeFrom: null };
+  const ckpt = readCheckpoint(cfg.resume);
+  const saved = ckpt.meta.config as Config | undefined;
+  if (!saved || typeof saved !== 'object') throw new CheckpointError(`checkpoint '${cfg.resume}' has no config; it was not written by \`tdmpc train\``);
+  const { overrides } = parseOverrides(args);
+  const merged = { ...saved } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(overrides)) {
+    if (k === 'algo' || k === 'config') continue;
+    const value = coerceValue(k, v, 'command line');
+    if (!RESUME_OVERRIDABLE.has(k) && value !== merged[k]) {
+      throw new ConfigError(`cannot change '${k}' when resuming (checkpoint has ${JSON.stringify(merged[k])}); only ${[...RESUME_OVERRIDABLE].join(', ')} may change`);
+    }
+    merged[k] = value;
+  }
+  merged.resume = cfg.resume;
+  return { cfg: merged as unknown as Config, resumeFrom: ckpt };
+}
+
+export interface RunOptions {
+  /** Polled after every vector step; true stops the run gracefully (with a checkpoint). */
+  shouldStop?: () => boolean;
+}
+
+export async function runTraining(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const { cfg, resumeFrom } = resolveConfig(args);
+  if (cfg.runtime === 'threads') {
+    throw new ConfigError("runtime=threads is not available in this build yet; use runtime=sync");
+  }
+  const spec = makeTask(cfg.task); // unknown task: EnvError with the closest names
+  const envOptions = {
+    actionRepeat: cfg.action_repeat,
+    rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
+    ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
+  };
+  const env = await VectorEnv.create(spec, cfg.num_envs, { ...envOptions, seed: cfg.seed });
+  try {
+    const derived = deriveConfig(cfg, {
+      name: spec.name, obsDim: env.obsDim, actionDim: env.actionDim, episodeLength: env.maxEpisodeSteps, episodic: spec.episodic,
+    });
+    const evalEnv = cfg.eval_episodes > 0 ? await VectorEnv.create(spec, cfg.eval_episodes, envOptions) : env;
+    const engine = createEngine({ threads: cfg.learner_threads });
+    const agent = new Agent(engine, cfg, derived, Math.max(cfg.num_envs, cfg.eval_episodes));
+    const N = cfg.num_envs;
+    const replay = ReplayBuffer.create({ numRings: N, ringCapacity: Math.ceil(derived.bufferSize / N), obsDim: derived.obsDim, actionDim: derived.actionDim });
+    const dir = runDir(cfg);
+    let state: TrainerState | undefined;
+    if (resumeFrom) {
+      state = resumeFrom.meta.trainer as TrainerState;
+      agent.restore(resumeFrom.meta.agent as Record<string, unknown>, resumeFrom.sections);
+      const d = replay.data;
+      for (const [name, arr] of Object.entries(d)) {
+        const saved = requireSection(resumeFrom, `replay.${name}`, arr.constructor as never, arr.length);
+        (arr as Float32Array).set(saved as Float32Array);
+      }
+    }
+    if (cfg.progress) {
+      const mb = replayBytes(replay.shape) / 2 ** 20;
+      console.log(`tdmpc train ${cfg.task} | algo ${cfg.algo} | engine ${engine.name}/${engine.simd} x${engine.threads} | ${agent.model.store.trainableLength.toLocaleString()} params | replay ${replay.shape.numRings * replay.shape.ringCapacity} slots (${mb.toFixed(1)} MiB) | seed steps ${derived.seedSteps} | ${dir}`);
+    }
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'config.yaml'), renderConfigYaml(cfg, `# Resolved config of this run (tdmpc-runtime). Derived: ${JSON.stringify(derived)}`));
+    const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? state.step : null);
+    const trainer = new OnlineTrainer(cfg, derived, env, { env: evalEnv, count: state ? Math.ceil(state.step / cfg.eval_freq) : 0 }, agent, replay, logger, state);
+
+    const save = (st: TrainerState, name: string) => {
+      const file = path.join(dir, 'checkpoints', name);
+      const agentState = agent.checkpoint();
+      const sections: Record<string, Float32Array | Int32Array | Uint8Array | Float64Array | Uint32Array> = { ...agentState.sections };
+      if (cfg.save_buffer) for (const [k, arr] of Object.entries(replay.data)) sections[`replay.${k}`] = arr;
+      writeCheckpoint(file, { meta: { config: cfg, derived, trainer: st, agent: agentState.meta, written: new Date().toISOString() }, sections });
+      copyFileSync(file, path.join(dir, 'checkpoints', 'latest.ckpt'));
+      return file;
+    };
+    const t0 = Date.now();
+    const final = trainer.train({
+      shouldStop: options.shouldStop,
+      checkpoint: (st) => { save(st, `step-${st.step}.ckpt`); },
+    });
+    const file = save(final, final.step >= cfg.steps ? 'final.ckpt' : `step-${final.step}.ckpt`);
+    if (cfg.progress) {
+      console.log(`done: ${final.step} env steps, ${final.updates} updates (utd ${(final.updates / Math.max(1, final.step)).toFixed(3)}) in ${((Date.now() - t0) / 1000).toFixed(0)} s; checkpoint ${file}`);
+    }
+    if (evalEnv !== env) evalEnv.dispose();
+    engine.dispose();
+    return { dir, state: final, config: cfg, derived };
+  } finally {
+    env.dispose();
+  }
+}
+
+export function checkpointExists(file: string): boolean {
+  return existsSync(file);
+}
