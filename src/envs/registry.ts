@@ -4,9 +4,19 @@
 import { EnvError } from '../errors.js';
 import type { TaskSpec } from './task.js';
 import { cartpoleTasks } from './tasks/cartpole.js';
+import { cheetahTasks } from './tasks/cheetah.js';
+import { hopperTasks } from './tasks/hopper.js';
+import { humanoidTasks } from './tasks/humanoid.js';
+import { quadrupedTasks } from './tasks/quadruped.js';
+import { walkerTasks } from './tasks/walker.js';
 
 const BUILTIN_TASKS: readonly TaskSpec[] = [
   ...cartpoleTasks,
+  ...cheetahTasks,
+  ...walkerTasks,
+  ...hopperTasks,
+  ...humanoidTasks,
+  ...quadrupedTasks,
 ];
 
 const registry = new Map<string, TaskSpec>();

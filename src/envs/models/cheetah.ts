@@ -3,6 +3,7 @@
 // 3-link legs. Only what affects dynamics is kept (masses come from geoms scaled by settotalmass,
 // joint stiffness/damping/armature/ranges, contact friction, motor gears); cameras, lights and
 // materials are dropped. tests/envs-locomotion.test.ts compares it against the original.
+import type { ModelSource } from '../physics.js';
 
 /** One leg joint: its hinge (axis y, inherited from the class) plus the capsule of its link. */
 interface CheetahLink {
@@ -80,3 +81,7 @@ export const CHEETAH_XML = `<mujoco model="cheetah">
   </actuator>
 </mujoco>
 `;
+
+export function cheetahModel(): ModelSource {
+  return { xml: CHEETAH_XML, name: 'cheetah.xml' };
+}

@@ -3,6 +3,7 @@
 // pelvis → thigh → calf → foot, with touch sensors at the toe and heel ends of the foot. Only what
 // affects dynamics is kept; cameras, lights and materials are dropped.
 // tests/envs-locomotion.test.ts compares it against the original.
+import type { ModelSource } from '../physics.js';
 
 /** Leg chain below the torso, root to tip. Capsules run from the body origin to `geomTo`. */
 const LINKS: Array<{ name: string; joint: string; pos: string; range: string; geomFromTo: string; radius: string }> = [
@@ -66,3 +67,7 @@ export const HOPPER_XML = `<mujoco model="planar hopper">
   </actuator>
 </mujoco>
 `;
+
+export function hopperModel(): ModelSource {
+  return { xml: HOPPER_XML, name: 'hopper.xml' };
+}

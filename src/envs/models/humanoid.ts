@@ -8,6 +8,7 @@
 // Only what affects dynamics is kept, including every sensor and the touch-sensor site volumes;
 // cameras, lights and materials are dropped. tests/envs-locomotion.test.ts compares it against
 // the original.
+import type { ModelSource } from '../physics.js';
 
 type Side = 'right' | 'left';
 
@@ -186,3 +187,7 @@ export const HUMANOID_XML = `<mujoco model="humanoid">
   </sensor>
 </mujoco>
 `;
+
+export function humanoidModel(): ModelSource {
+  return { xml: HUMANOID_XML, name: 'humanoid.xml' };
+}

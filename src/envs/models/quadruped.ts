@@ -11,6 +11,7 @@
 // "lift" and "extend" on fixed tendons mixing pitch, knee and ankle. An equality constraint on a
 // third tendon couples pitch + knee + ankle, leaving two free DoFs per leg for lift/extend.
 // tests/envs-locomotion.test.ts compares it against the original.
+import type { ModelSource } from '../physics.js';
 
 /** Legs in the suite's order (this order fixes joint, tendon, actuator and sensor order). */
 const LEGS: Array<{ name: string; pos: string; yawDegrees: number }> = [
@@ -167,4 +168,8 @@ export function quadrupedXml(floorSize: number): string {
   </sensor>
 </mujoco>
 `;
+}
+
+export function quadrupedModel(floorSize: number): ModelSource {
+  return { xml: quadrupedXml(floorSize), name: 'quadruped.xml' };
 }

@@ -2,6 +2,7 @@
 // description: a capsule torso with planar root DoFs (z slide, x slide, pitch hinge) and two
 // identical 3-link legs offset ±5 cm in y. Only what affects dynamics is kept; cameras, lights
 // and materials are dropped. tests/envs-locomotion.test.ts compares it against the original.
+import type { ModelSource } from '../physics.js';
 
 /** One leg; `side` is "right" (y = -.05) or "left" (y = +.05). Bodies: thigh → leg → foot. */
 function legXml(side: 'right' | 'left'): string {
@@ -66,3 +67,7 @@ export const WALKER_XML = `<mujoco model="planar walker">
   </actuator>
 </mujoco>
 `;
+
+export function walkerModel(): ModelSource {
+  return { xml: WALKER_XML, name: 'walker.xml' };
+}
