@@ -4,6 +4,12 @@
 import { EnvError } from '../errors.js';
 import type { TaskSpec } from './task.js';
 import { cartpoleTasks } from './tasks/cartpole.js';
+import { pendulumTasks } from './tasks/pendulum.js';
+import { acrobotTasks } from './tasks/acrobot.js';
+import { reacherTasks } from './tasks/reacher.js';
+import { fingerTasks } from './tasks/finger.js';
+import { pointMassTasks } from './tasks/point-mass.js';
+import { ballInCupTasks } from './tasks/ball-in-cup.js';
 import { cheetahTasks } from './tasks/cheetah.js';
 import { hopperTasks } from './tasks/hopper.js';
 import { humanoidTasks } from './tasks/humanoid.js';
@@ -12,6 +18,12 @@ import { walkerTasks } from './tasks/walker.js';
 
 const BUILTIN_TASKS: readonly TaskSpec[] = [
   ...cartpoleTasks,
+  ...pendulumTasks,
+  ...acrobotTasks,
+  ...reacherTasks,
+  ...fingerTasks,
+  ...pointMassTasks,
+  ...ballInCupTasks,
   ...cheetahTasks,
   ...walkerTasks,
   ...hopperTasks,
