@@ -272,6 +272,13 @@ describe('rewards of hand-built states', () => {
       stand.logic.getObservation(stand.physics, stand.obs, 0);
       expect(stand.obs[13]).toBe(0);
       expect(stand.obs[14]).toBe(0);
+      // Foot pressed 5 mm into the floor (its capsule bottom is 6 cm above it at qpos0): the
+      // capsule-plane contacts sit at both ends of the foot, inside the toe and heel sites.
+      const rootz = stand.physics.jointQposAdr('rootz');
+      setState(stand.physics, (q) => { q[rootz] = -0.065; });
+      stand.logic.getObservation(stand.physics, stand.obs, 0);
+      expect(stand.obs[13]).toBeGreaterThan(0);
+      expect(stand.obs[14]).toBeGreaterThan(0);
     } finally {
       stand.dispose();
       hop.dispose();
