@@ -16,12 +16,21 @@
 // Backward takes gradients of a loss w.r.t. any of (mean, logStd, action, logProb, entropy) and
 // accumulates the gradient w.r.t. raw. eps is a constant (reparameterization), so gradients flow
 // through action and log_prob into mu_raw and ls_raw. The clamp passes gradient for -1 <= u <= 1
-// (PyTorch clamp), the relu in the squash term passes it where 1 - action² > 0.
+// (PyTorch clamp). 1 - action² is evaluated as sech²(u) (see sech2), so relu(·) is a no-op here.
 import type { F32 } from '../engine/engine.js';
 import type { ParamStore } from '../nn/params.js';
 import type { PolicyForm } from './config.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * 1 - tanh²(u) computed as sech²(u): the same value, but exact in the tails where 1 - a·a cancels
+ * (in float32, as in tdmpc2, it is 0 for |u| > 9; that noise also wrecked finite-difference checks).
+ */
+function sech2(u: number): number {
+  const c = Math.cosh(u);
+  return 1 / (c * c);
+}
 
 /** Outputs and saved values of one policy-head forward (sized for maxRows). */
 export interface PolicyHeadContext {
@@ -85,7 +94,7 @@ export class PolicyHead {
         if (squash) {
           u = muRaw + e * std;
           a = Math.tanh(u);
-          logProb -= Math.log(Math.max(0, 1 - a * a) + 1e-6);
+          logProb -= Math.log(sech2(u) + 1e-6);
         } else {
           u = mean + e * std;
           a = Math.min(1, Math.max(-1, u));
@@ -122,8 +131,8 @@ export class PolicyHead {
         let dMuRaw: number;
         let du: number;
         if (squash) {
-          const oma = 1 - a * a;
-          du = da * oma + (oma > 0 ? (dlp * 2 * a * oma) / (oma + 1e-6) : 0);
+          const oma = sech2(ctx.u[i]);
+          du = da * oma + (dlp * 2 * a * oma) / (oma + 1e-6);
           dMuRaw = du + (dmean ? dmean[i] : 0) * (1 - mean * mean);
         } else {
           const u = ctx.u[i];
