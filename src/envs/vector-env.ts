@@ -119,6 +119,12 @@ export class VectorEnv {
     if (actions.length !== n * A) {
       throw new EnvError(`VectorEnv.step expects ${n} envs x ${A} actions = ${n * A} values (batch-major [N, A]); got ${actions.length}`);
     }
+    // Validate the whole batch first so a bad row leaves every env unstepped.
+    for (let k = 0; k < n * A; k++) {
+      if (!Number.isFinite(actions[k])) {
+        throw new EnvError(`VectorEnv.step: actions[${k}] (env ${Math.floor(k / A)}, action ${k % A}) is ${actions[k]}; actions must be finite numbers in [-1, 1]`);
+      }
+    }
     for (let i = 0; i < n; i++) {
       const env = this.envs[i];
       this.reward[i] = env.stepSlice(actions, i * A, this.obs, i * O);
