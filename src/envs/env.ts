@@ -56,7 +56,17 @@ export class TaskEnv {
   static async create(task: string | TaskSpec, options: EnvOptions = {}): Promise<TaskEnv> {
     const spec = typeof task === 'string' ? makeTask(task) : task;
     const mj = await loadMujocoModule();
-    return new TaskEnv(spec, Physics.fromSource(mj, spec.model()), options);
+    return TaskEnv.withNewPhysics(spec, Physics.fromSource(mj, spec.model()), options);
+  }
+
+  /** new TaskEnv(spec, physics, options), disposing `physics` if the task rejects it. */
+  static withNewPhysics(spec: TaskSpec, physics: Physics, options: EnvOptions = {}): TaskEnv {
+    try {
+      return new TaskEnv(spec, physics, options);
+    } catch (err) {
+      physics.dispose();
+      throw err;
+    }
   }
 
   /** Takes ownership of `physics` (disposed with the environment). */

@@ -250,6 +250,7 @@ export class Physics {
    * new qpos/qvel afterwards). Call forward() after writing qpos/qvel by hand.
    */
   step(nstep = 1): void {
+    if (this.disposed) throw new EnvError('Physics used after dispose()');
     const mj = this.mj;
     const m = this.model;
     const d = this.data;

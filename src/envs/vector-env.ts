@@ -58,7 +58,7 @@ export class VectorEnv {
     const envs: TaskEnv[] = [];
     try {
       // Each env owns its model: some tasks edit model fields per episode (target positions).
-      for (let i = 0; i < numEnvs; i++) envs.push(new TaskEnv(spec, Physics.fromSource(mj, spec.model()), options));
+      for (let i = 0; i < numEnvs; i++) envs.push(TaskEnv.withNewPhysics(spec, Physics.fromSource(mj, spec.model()), options));
     } catch (err) {
       for (const e of envs) e.dispose();
       throw err;
