@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { loadConfig, parseOverrides, configsDir } from '../src/config/load.js';
 import { SCHEMA, defaultConfig } from '../src/config/schema.js';
-import { deriveConfig, discountHeuristic, MODEL_SIZE_PRESETS } from '../src/config/derive.js';
+import { deriveConfig, discountHeuristic } from '../src/config/derive.js';
+import { MODEL_SIZES } from '../src/model/config.js';
 import { ConfigError } from '../src/errors.js';
 
 const cartpole = { name: 'cartpole-swingup', obsDim: 5, actionDim: 1, episodeLength: 500, episodic: false };
@@ -66,7 +67,7 @@ describe('config', () => {
     expect(d.seedSteps).toBe(2500);
     expect(d.pretrainUpdates).toBe(2500);
     expect(d.iterations).toBe(6);
-    expect(d.latentDim).toBe(MODEL_SIZE_PRESETS['1'].latent_dim);
+    expect(d.latentDim).toBe(MODEL_SIZES[1].latentDim);
     const humanoid = deriveConfig(cfg, { ...cartpole, actionDim: 21 });
     expect(humanoid.iterations).toBe(8);
     const coef = deriveConfig(loadConfig(['seed_steps_coef=2', 'num_envs=4']), cartpole);

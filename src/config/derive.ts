@@ -2,6 +2,7 @@
 // (tdmpc2 fills these in three places; we do it here only). Marked `???` in tdmpc2's config.yaml.
 import { ConfigError } from '../errors.js';
 import type { Config } from './schema.js';
+import { modelSizePreset } from '../model/config.js';
 
 /** What derivation needs to know about the task. */
 export interface TaskInfo {
@@ -12,15 +13,6 @@ export interface TaskInfo {
   episodeLength: number;
   episodic: boolean;
 }
-
-/** tdmpc2 model-size presets (common/__init__.py MODEL_SIZE). */
-export const MODEL_SIZE_PRESETS = {
-  '1': { enc_dim: 256, mlp_dim: 384, latent_dim: 128, num_enc_layers: 2, num_q: 2 },
-  '5': { enc_dim: 256, mlp_dim: 512, latent_dim: 512, num_enc_layers: 2, num_q: 5 },
-  '19': { enc_dim: 1024, mlp_dim: 1024, latent_dim: 768, num_enc_layers: 3, num_q: 5 },
-  '48': { enc_dim: 1792, mlp_dim: 1792, latent_dim: 768, num_enc_layers: 4, num_q: 5 },
-  '317': { enc_dim: 4096, mlp_dim: 4096, latent_dim: 1376, num_enc_layers: 5, num_q: 8 },
-} as const;
 
 export interface Derived {
   obsDim: number;
@@ -49,10 +41,11 @@ export function discountHeuristic(episodeLength: number, denom: number, lo: numb
 
 export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
   const episodeLength = cfg.episode_length ?? task.episodeLength;
-  const preset = cfg.model_size !== null ? MODEL_SIZE_PRESETS[cfg.model_size as keyof typeof MODEL_SIZE_PRESETS] : null;
-  const dims = preset ?? {
-    enc_dim: cfg.enc_dim, mlp_dim: cfg.mlp_dim, latent_dim: cfg.latent_dim, num_enc_layers: cfg.num_enc_layers, num_q: cfg.num_q,
-  };
+  // model_size (tdmpc2 presets, src/model/config.ts) sets the widths; null keeps the fields.
+  const p = cfg.model_size !== null ? modelSizePreset(cfg.model_size) : null;
+  const dims = p
+    ? { enc_dim: p.encDim, mlp_dim: p.mlpDim, latent_dim: p.latentDim, num_enc_layers: p.numEncLayers, num_q: p.numQ }
+    : { enc_dim: cfg.enc_dim, mlp_dim: cfg.mlp_dim, latent_dim: cfg.latent_dim, num_enc_layers: cfg.num_enc_layers, num_q: cfg.num_q };
   if (dims.latent_dim % cfg.simnorm_dim !== 0) {
     throw new ConfigError(`latent_dim (${dims.latent_dim}) must be a multiple of simnorm_dim (${cfg.simnorm_dim})`);
   }

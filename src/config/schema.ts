@@ -17,11 +17,11 @@ export interface FieldSpec {
   nullable?: boolean;
 }
 
-const int = (min?: number, max?: number): FieldType => ({ kind: 'int', min, max });
-const float = (min?: number, max?: number): FieldType => ({ kind: 'float', min, max });
-const bool: FieldType = { kind: 'bool' };
-const str: FieldType = { kind: 'string' };
-const oneOf = (...values: string[]): FieldType => ({ kind: 'enum', values });
+const int = (min?: number, max?: number) => ({ kind: 'int' as const, min, max });
+const float = (min?: number, max?: number) => ({ kind: 'float' as const, min, max });
+const bool = { kind: 'bool' as const };
+const str = { kind: 'string' as const };
+const oneOf = (...values: string[]) => ({ kind: 'enum' as const, values });
 
 /** Field table. Keys use tdmpc2's snake_case; nested groups use dots (metrics.port). */
 export const SCHEMA = {

@@ -1,0 +1,248 @@
+// The agent: world model + planners + update, and the state a checkpoint needs (tdmpc2.py's
+// act / plan / update, split so each concept has its own file: mppi.ts, update.ts, world model).
+// The synchronous trainer and the threaded runtime's actors/learner use this same class.
+//
+// Planners: one for training actions (warm-started per environment), one for evaluation
+// (greedy, its own warm starts and RNG, so evaluating never perturbs training), one for lazy
+// reanalysis (no warm start). They share the world model's parameters.
+import type { Config } from '../config/schema.js';
+import type { Derived } from '../config/derive.js';
+import type { Engine, F32 } from '../engine/engine.js';
+import { RngStream } from '../engine/rng.js';
+import { WorldModel } from '../model/world-model.js';
+import { makeWorldModelConfig } from '../model/config.js';
+import type { ReplayBatch, ReplayBuffer } from '../replay/replay-buffer.js';
+import { CheckpointError } from '../errors.js';
+import { MppiPlanner, type PlanOutputs, type PlannerOptions } from './mppi.js';
+import { WorldModelPlanner } from './planner-model.js';
+import { Updater, updateOptionsFromConfig } from './update.js';
+
+type Section = Float32Array | Float64Array | Int32Array | Uint8Array | Uint32Array;
+
+export class Agent {
+  readonly model: WorldModel;
+  readonly updater: Updater;
+  readonly plannerModel: WorldModelPlanner;
+  readonly planner: MppiPlanner;
+  readonly evalPlanner: MppiPlanner;
+  private reanalyzePlanner: MppiPlanner | null = null;
+  /** Scalars of the latest update / reanalysis / planning (for metrics.jsonl). */
+  readonly lastMetrics: Record<string, number> = {};
+  private readonly piRng: RngStream;
+  private readonly z: F32; // [maxBatch, Z]
+  private readonly piOut: PlanOutputs; // policy-only acting
+  private readonly reanObs: F32; // [rows, O] observations to re-plan
+  private readonly reanRows: Int32Array; // [rows] batch row (t·B + b) of each
+  reanalyzedTotal = 0;
+
+  constructor(readonly engine: Engine, readonly cfg: Config, readonly derived: Derived, readonly maxBatch: number) {
+    const wmCfg = makeWorldModelConfig({
+      obsDim: derived.obsDim, actionDim: derived.actionDim,
+      latentDim: derived.latentDim, encDim: derived.encDim, mlpDim: derived.mlpDim,
+      numEncLayers: derived.numEncLayers, numQ: derived.numQ,
+      numBins: cfg.num_bins, vmin: cfg.vmin, vmax: cfg.vmax, simnormDim: cfg.simnorm_dim, dropout: cfg.dropout,
+      valueDropoutLayers: cfg.algo === 'bmpc' ? 'all' : 'first',
+      valueForm: cfg.value_form as 'Q' | 'V', policyForm: cfg.policy_form as 'tdmpc2' | 'bmpc',
+      logStdMin: cfg.log_std_min, logStdMax: cfg.log_std_max,
+      numRewardHeads: cfg.num_reward_heads, numRewardLayers: cfg.num_reward_layers,
+      numDynamicsHeads: cfg.num_dynamics_heads, priorScale: cfg.prior_scale, termination: cfg.termination,
+    });
+    this.model = new WorldModel(engine, wmCfg, { seed: cfg.seed });
+    this.updater = new Updater(engine, this.model, updateOptionsFromConfig(cfg, derived.discount));
+    this.plannerModel = new WorldModelPlanner(this.model);
+    const popts = plannerOptions(cfg, derived);
+    this.planner = new MppiPlanner(engine, this.plannerModel, popts, Math.max(1, cfg.num_envs), (cfg.seed * 31 + 11) >>> 0);
+    this.evalPlanner = new MppiPlanner(engine, this.plannerModel, popts, Math.max(1, maxBatch), (cfg.seed * 31 + 12) >>> 0);
+    this.piRng = new RngStream((cfg.seed * 31 + 13) >>> 0);
+    const A = derived.actionDim;
+    this.z = new Float32Array(Math.max(1, maxBatch) * derived.latentDim);
+    this.piOut = {
+      action: new Float32Array(maxBatch * A), expertMean: new Float32Array(maxBatch * A),
+      expertStd: new Float32Array(maxBatch * A), eliteValue: new Float32Array(maxBatch),
+    };
+    const reanRows = this.reanalysisRowCount();
+    this.reanObs = new Float32Array(Math.max(1, reanRows) * derived.obsDim);
+    this.reanRows = new Int32Array(Math.max(1, reanRows));
+  }
+
+  // ---------------------------------------------------------------- acting
+  /** Actions for B observations [B, O]: the planner (cfg.mpc) or the policy prior. */
+  act(B: number, obs: F32, evalMode: boolean): PlanOutputs {
+    if (!this.cfg.mpc) return this.policyAct(B, obs, !evalMode);
+    const planner = evalMode ? this.evalPlanner : this.planner;
+    const out = planner.plan(B, obs, 0, evalMode);
+    if (!evalMode) {
+      let v = 0;
+      for (let b = 0; b < B; b++) v += out.eliteValue[b] / B;
+      this.lastMetrics.plan_elite_value = v;
+      let s = 0;
+      for (let i = 0; i < B * this.derived.actionDim; i++) s += out.expertStd[i];
+      this.lastMetrics.plan_std = s / (B * this.derived.actionDim);
+      this.lastMetrics.plan_nonfinite_scores = planner.nonFiniteScores;
+    }
+    return out;
+  }
+
+  /** Deterministic policy-prior actions (eval_pi). */
+  actPolicy(B: number, obs: F32): F32 {
+    return this.policyAct(B, obs, false).action;
+  }
+
+  private policyAct(B: number, obs: F32, sample: boolean): PlanOutputs {
+    const A = this.derived.actionDim;
+    this.plannerModel.encode(B, obs, 0, this.z, 0);
+    const o = this.piOut;
+    this.model.pi(B, this.z, o.expertMean, o.expertStd, o.action, this.piRng.seed, this.piRng.take(B * A), { sample });
+    // The expert of a policy action is the policy's own Gaussian: mean (squashed for tdmpc2's form), std.
+    for (let i = 0; i < B * A; i++) {
+      o.expertStd[i] = Math.exp(o.expertStd[i]);
+      if (this.cfg.policy_form === 'tdmpc2') o.expertMean[i] = Math.tanh(o.expertMean[i]);
+    }
+    return o;
+  }
+
+  /** Value of each observation under the current policy (eval_value): V(z) or Q(z, π(z)). */
+  predictValue(B: number, obs: F32, out: F32): void {
+    const A = this.derived.actionDim;
+    this.plannerModel.encode(B, obs, 0, this.z, 0);
+    const a = this.piOut.action;
+    if (this.model.cfg.valueForm === 'Q') this.model.pi(B, this.z, null, null, a, this.piRng.seed, this.piRng.take(B * A), { sample: false });
+    this.plannerModel.value(B, this.z, 0, a, 0, out, 0, false);
+  }
+
+  resetEpisode(i: number): void {
+    this.planner.resetWarmStart(i);
+  }
+
+  resetEpisodes(): void {
+    this.planner.resetAllWarmStarts();
+  }
+
+  resetEvalEpisodes(): void {
+    this.evalPlanner.resetAllWarmStarts();
+    // Each evaluation's planning noise is a function of the evaluation, not of earlier ones.
+    this.evalPlanner.rng.counter = 0;
+  }
+
+  // ---------------------------------------------------------------- learning
+  update(batch: ReplayBatch, progress: number): void {
+    const info = this.updater.update(batch, progress);
+    for (const [k, v] of Object.entries(info)) this.lastMetrics[k] = v;
+  }
+
+  private reanalysisRowCount(): number {
+    const { batch_size: B, horizon: H, reanalyze_batch_size: n, reanalyze_interval: every } = this.cfg;
+    if (every === 0) return 0;
+    return this.cfg.reanalyze_slice_mode ? Math.min(B, n) * (H + 1) : Math.min(B, n * (H + 1));
+  }
+
+  /**
+   * Lazy reanalysis (BMPC): re-plan observations of the sampled batch with the current model and
+   * write the fresh expert mean/std into the batch and back into the replay buffer.
+   * Slice mode: all H+1 steps of the first reanalyze_batch_size slices; independent mode: the first
+   * step of (H+1)·reanalyze_batch_size slices (the same number of planner rows).
+   */
+  reanalyze(batch: ReplayBatch, replay: ReplayBuffer): number {
+    const rows = this.reanalysisRowCount();
+    if (rows === 0) return 0;
+    const { B, H } = batch;
+    const O = this.derived.obsDim;
+    const A = this.derived.actionDim;
+    let n = 0;
+    if (this.cfg.reanalyze_slice_mode) {
+      const slices = rows / (H + 1);
+      for (let b = 0; b < slices; b++) for (let t = 0; t <= H; t++) this.reanRows[n++] = t * B + b;
+    } else {
+      for (let b = 0; b < rows; b++) this.reanRows[n++] = b;
+    }
+    for (let i = 0; i < n; i++) this.reanObs.set(batch.obs.subarray(this.reanRows[i] * O, this.reanRows[i] * O + O), i * O);
+    if (!this.reanalyzePlanner) {
+      this.reanalyzePlanner = new MppiPlanner(this.engine, this.plannerModel, plannerOptions(this.cfg, this.derived), n, (this.cfg.seed * 31 + 14) >>> 0);
+    }
+    const out = this.reanalyzePlanner.plan(n, this.reanObs, 0, false, false);
+    let written = 0;
+    for (let i = 0; i < n; i++) {
+      const row = this.reanRows[i];
+      batch.expertMean.set(out.expertMean.subarray(i * A, i * A + A), row * A);
+      batch.expertStd.set(out.expertStd.subarray(i * A, i * A + A), row * A);
+      const t = Math.floor(row / B);
+      if (replay.writeBackExpert(batch, row - t * B, t, out.expertMean, out.expertStd, i * A)) written++;
+    }
+    this.reanalyzedTotal += written;
+    this.lastMetrics.reanalyzed_total = this.reanalyzedTotal;
+    return written;
+  }
+
+  // ---------------------------------------------------------------- checkpoints
+  checkpoint(): { meta: Record<string, unknown>; sections: Record<string, Section> } {
+    const u = this.updater.state();
+    const warm = this.planner.warmStartState();
+    return {
+      meta: {
+        updater: { scale: u.scale, updates: u.updates },
+        plannerRng: this.planner.rng.state(),
+        evalPlannerRng: this.evalPlanner.rng.state(),
+        reanalyzePlannerRng: this.reanalyzePlanner?.rng.state() ?? null,
+        piRng: this.piRng.state(),
+        reanalyzedTotal: this.reanalyzedTotal,
+        paramCount: this.model.params.length,
+      },
+      sections: {
+        'model.params': this.model.params,
+        'model.valueTarget': this.model.valueTarget,
+        'optim.m': u.m,
+        'optim.v': u.v,
+        'optim.steps': u.steps,
+        'planner.prevMean': warm.prevMean,
+        'planner.hasPrev': warm.hasPrev,
+      },
+    };
+  }
+
+  restore(meta: Record<string, unknown>, sections: Record<string, Section>): void {
+    const need = (name: string, length: number): Section => {
+      const s = sections[name];
+      if (!s) throw new CheckpointError(`checkpoint has no '${name}' section; it was written by an incompatible version`);
+      if (s.length !== length) throw new CheckpointError(`checkpoint section '${name}' has ${s.length} values but this model needs ${length}; resume with the config the checkpoint was written with`);
+      return s;
+    };
+    this.model.params.set(need('model.params', this.model.params.length) as Float32Array);
+    this.model.valueTarget.set(need('model.valueTarget', this.model.valueTarget.length) as Float32Array);
+    const u = this.updater.state();
+    const up = meta.updater as { scale: { value: number; updates: number }; updates: number };
+    this.updater.load({
+      m: need('optim.m', u.m.length) as Float32Array, v: need('optim.v', u.v.length) as Float32Array,
+      steps: need('optim.steps', u.steps.length) as Int32Array, scale: up.scale, updates: up.updates,
+    });
+    const warm = this.planner.warmStartState();
+    warm.prevMean.set(need('planner.prevMean', warm.prevMean.length) as Float32Array);
+    warm.hasPrev.set(need('planner.hasPrev', warm.hasPrev.length) as Uint8Array);
+    const setRng = (rng: RngStream, s: unknown) => { if (s) { rng.seed = (s as { seed: number }).seed; rng.counter = (s as { counter: number }).counter; } };
+    setRng(this.planner.rng, meta.plannerRng);
+    setRng(this.evalPlanner.rng, meta.evalPlannerRng);
+    setRng(this.piRng, meta.piRng);
+    if (meta.reanalyzePlannerRng) {
+      const rows = this.reanalysisRowCount();
+      this.reanalyzePlanner = new MppiPlanner(this.engine, this.plannerModel, plannerOptions(this.cfg, this.derived), rows, (this.cfg.seed * 31 + 14) >>> 0);
+      setRng(this.reanalyzePlanner.rng, meta.reanalyzePlannerRng);
+    }
+    this.reanalyzedTotal = (meta.reanalyzedTotal as number) ?? 0;
+  }
+}
+
+export function plannerOptions(cfg: Config, derived: Derived): PlannerOptions {
+  return {
+    horizon: cfg.horizon,
+    iterations: derived.iterations,
+    numSamples: cfg.num_samples,
+    numElites: cfg.num_elites,
+    numPiTrajs: cfg.num_pi_trajs,
+    minStd: cfg.min_std,
+    maxStd: cfg.max_std,
+    temperature: cfg.temperature,
+    discount: derived.discount,
+    emaValue: cfg.planner_ema_value,
+    policySeedNoise: cfg.policy_seed_noise,
+    expertMeanFromAction: cfg.expert_mean_source === 'action',
+  };
+}
