@@ -127,10 +127,12 @@ export class OnlineTrainer {
           episodesEnded++;
         }
       }
+      const stepBefore = st.step;
       st.step += N;
 
       // ---- learn: a pretraining burst when seeding ends, then utd_ratio updates per env step
-      if (st.step >= derived.seedSteps) {
+      // (updates start with the first non-random step, as in tdmpc2's `step >= seed_steps`).
+      if (stepBefore >= derived.seedSteps) {
         let n = this.tokens.add(N);
         if (!st.pretrained) {
           st.pretrained = true;
