@@ -1,0 +1,71 @@
+// GEMM micro-kernel, generic over the vector width W (vec_*.h): an MR x NR block of C kept in
+// MR·NR/W registers while k runs over a packed A panel [kc][MR] and a packed B panel [kc][NR].
+// Per k: NR/W loads of B, MR broadcasts of A, MR·NR/W FMAs. With AVX-512, MR=12 and NR=32 use 24 of
+// the 32 zmm registers (one broadcast and two B loads per 2 FMAs keep both FMA ports busy).
+//
+// The caller picks how the block meets C (StoreMode), which is what fuses bias and accumulation
+// into the GEMM: the first K block writes acc (+ bias) (+ old C), later blocks add.
+
+enum StoreMode { kStore = 0, kStoreAdd = 1, kAdd = 2 };
+
+template <int MR, int NR>
+static inline void gemm_micro(int kc,
+                              const float* __restrict a,  // [kc][MR] packed op(A) rows
+                              const float* __restrict b,  // [kc][NR] packed op(B) columns
+                              float* c, i64 ldc,          // C block [mr][nr], row stride ldc
+                              int mr, int nr,             // live rows/columns (<= MR, NR)
+                              const float* bias,          // [nr] or null (used unless mode == kAdd)
+                              int mode) {
+  constexpr int NV = NR / W;
+  vf acc[MR][NV];
+#pragma GCC unroll 32
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc[r][v] = vzero();
+  }
+  for (int k = 0; k < kc; ++k) {
+    vf bv[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) bv[v] = vload(b + v * W);
+#pragma GCC unroll 32
+    for (int r = 0; r < MR; ++r) {
+      const vf av = vset1(a[r]);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[r][v] = vfma(av, bv[v], acc[r][v]);
+    }
+    a += MR;
+    b += NR;
+  }
+  const bool add_bias = bias != nullptr && mode != kAdd;
+  if (mr == MR && nr == NR) {
+#pragma GCC unroll 32
+    for (int r = 0; r < MR; ++r) {
+      float* cr = c + r * ldc;
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) {
+        vf x = acc[r][v];
+        if (add_bias) x = vadd(x, vload(bias + v * W));
+        if (mode != kStore) x = vadd(vload(cr + v * W), x);
+        vstore(cr + v * W, x);
+      }
+    }
+    return;
+  }
+  // Edge block: spill, then the same additions element by element (so an element's value does not
+  // depend on whether its block was full, which keeps results independent of the tiling).
+  alignas(64) float tmp[MR * NR];
+#pragma GCC unroll 32
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) vstore(tmp + r * NR + v * W, acc[r][v]);
+  }
+  for (int r = 0; r < mr; ++r) {
+    float* cr = c + r * ldc;
+    for (int j = 0; j < nr; ++j) {
+      float x = tmp[r * NR + j];
+      if (add_bias) x = x + bias[j];
+      if (mode != kStore) x = cr[j] + x;
+      cr[j] = x;
+    }
+  }
+}

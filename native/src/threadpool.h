@@ -1,0 +1,77 @@
+// A persistent thread pool owned by one engine: `threads - 1` workers plus the calling thread,
+// created once and joined in shutdown(). run() hands out task indices from an atomic counter, so
+// which thread computes a task varies between calls; kernels therefore make every task's result
+// independent of the thread that runs it (split by rows/panels, never split a reduction), which is
+// what makes 1 and 2 threads give bit-identical outputs.
+//
+// Waking: after a job a worker spins for kSpinMicros before sleeping on a condition variable, so
+// back-to-back kernels (a forward pass is dozens of them) start without a futex round trip, while
+// an idle engine does not burn a core.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tdmpc {
+
+/** fn(ctx, task, thread): thread is 0 for the calling thread, 1..size-1 for the workers. */
+using TaskFn = void (*)(void* ctx, int task, int thread);
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  /** Threads that compute, the calling thread included. */
+  int size() const { return size_; }
+
+  /** Runs fn for task = 0..ntasks-1 on all threads; returns when every task is done. */
+  void run(int ntasks, TaskFn fn, void* ctx);
+
+  /** Stops and joins the workers; later run() calls execute on the calling thread only. */
+  void shutdown();
+
+ private:
+  static constexpr int kSpinMicros = 100;
+
+  void worker_main(int thread);
+  void work(int thread);
+  uint64_t wait_for_job(uint64_t seen);
+
+  int size_;
+  std::vector<std::thread> workers_;
+
+  // The current job: written by the calling thread before it bumps generation_ (release), read
+  // by workers after they observe the new generation (acquire).
+  TaskFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  int ntasks_ = 0;
+  std::atomic<int> next_task_{0};
+  // Workers that have not yet finished with the current job; run() returns only at 0, so a slow
+  // worker can never pick up a task index of the next job with this job's fn.
+  std::atomic<int> pending_workers_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<int> sleepers_{0};
+};
+
+/** Runs f(task, thread) for every task on the pool (or inline when parallel is false). */
+template <class F>
+inline void parallel_for(ThreadPool& pool, bool parallel, int ntasks, F& f) {
+  if (!parallel || pool.size() == 1 || ntasks <= 1) {
+    for (int t = 0; t < ntasks; ++t) f(t, 0);
+    return;
+  }
+  pool.run(ntasks, [](void* ctx, int task, int thread) { (*static_cast<F*>(ctx))(task, thread); }, &f);
+}
+
+}  // namespace tdmpc
