@@ -96,4 +96,15 @@ describe('world model config', () => {
     expect(layout.trainableLength).toBe(np.trainable);
     expect(layout.segment('dynamics_prior')).toMatchObject({ offset: np.trainable, length: np.prior, frozen: true });
   });
+
+  it('reproduces the PyTorch anchor\'s parameter count (torch_tdmpc2_cpu.py, 5 V heads)', () => {
+    const anchor = (size: 'S' | 'M'): number => countParams(makeWorldModelConfig({
+      obsDim: 24, actionDim: 6, encDim: 256, mlpDim: size === 'S' ? 384 : 512, latentDim: size === 'S' ? 128 : 512,
+      numEncLayers: 2, numQ: 5, valueForm: 'V',
+    })).trainable;
+    // S by hand: enc 40064 + dyn 250752 + rew 240101 + pi 203532 + 5 V heads x 237797.
+    expect(anchor('S')).toBe(40064 + 250752 + 240101 + 203532 + 5 * 237797);
+    expect(anchor('S')).toBe(1_923_434);
+    expect(anchor('M')).toBe(4_945_258);
+  });
 });
