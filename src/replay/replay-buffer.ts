@@ -110,7 +110,11 @@ export function allocateBatch(B: number, H: number, obsDim: number, actionDim: n
 }
 
 export class ReplayBuffer {
-  constructor(readonly shape: ReplayShape, readonly data: ReplayStorage) {}
+  private readonly heads: Float64Array; // per-ring head snapshot of the current sample() call
+
+  constructor(readonly shape: ReplayShape, readonly data: ReplayStorage) {
+    this.heads = new Float64Array(shape.numRings);
+  }
 
   static create(shape: ReplayShape, shared = false): ReplayBuffer {
     if (shape.ringCapacity < 2) throw new RangeError(`replay: ring capacity must be >= 2, got ${shape.ringCapacity}`);
@@ -208,7 +212,7 @@ export class ReplayBuffer {
     const d = this.data;
     // Snapshot heads once per batch so the candidate range is fixed while sampling.
     let total = 0;
-    const heads = new Array<number>(numRings);
+    const heads = this.heads;
     for (let r = 0; r < numRings; r++) { heads[r] = this.head(r); total += Math.min(heads[r], C); }
     if (!this.canSample(H)) throw new RangeError(`replay: no complete slice of ${H + 1} steps yet (size ${this.size()})`);
     for (let b = 0; b < B; b++) {
