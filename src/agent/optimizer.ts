@@ -52,6 +52,8 @@ export class FlatAdam {
   readonly steps: Int32Array;
   readonly beta1: number;
   readonly beta2: number;
+  /** The result object clip() fills and returns (reused: no allocation per step). */
+  private readonly clipResult: ClipResult = { norm: 0, nonFinite: 0, scale: 1 };
 
   constructor(
     private readonly engine: Engine, private readonly params: F32, private readonly grads: F32,
@@ -78,7 +80,10 @@ export class FlatAdam {
     return i;
   }
 
-  /** Zero-NaN then global norm over the given groups; returns the clip factor for maxNorm. */
+  /**
+   * Zero-NaN then global norm over the given groups; returns the clip factor for maxNorm
+   * (maxNorm <= 0: no clipping). The returned object is reused by the next call.
+   */
   clip(groupIdx: ArrayLike<number>, maxNorm: number): ClipResult {
     const e = this.engine;
     let nonFinite = 0;
@@ -90,7 +95,11 @@ export class FlatAdam {
     }
     const norm = Math.sqrt(sq);
     const scale = maxNorm > 0 && norm > maxNorm ? maxNorm / norm : 1;
-    return { norm, nonFinite, scale };
+    const r = this.clipResult;
+    r.norm = norm;
+    r.nonFinite = nonFinite;
+    r.scale = scale;
+    return r;
   }
 
   /** One Adam(W) step of the given groups, gradients multiplied by gradScale. */

@@ -267,7 +267,7 @@ export class Updater {
     const info = this.computeGradients(batch, progress);
     const o = this.optim;
     const clipNorm = this.opts.gradClipNorm;
-    const mc = o.clip(this.modelGroups, clipNorm);
+    const mc = o.clip(this.modelGroups, clipNorm); // (reused object: read before the next clip)
     o.step(info.value_updated ? this.modelGroups : this.modelGroupsNoValue, mc.scale);
     info.grad_norm = mc.norm;
     info.nonfinite_grads = mc.nonFinite;
