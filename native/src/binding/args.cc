@@ -6,7 +6,7 @@
 
 namespace tdmpc {
 
-static const double kMaxDim = 1099511627776.0;  // 2^40: keeps every size product exact in i64
+static const double kMaxDim = 9007199254740992.0;  // 2^53: every integer below converts exactly to i64
 
 Call::Call(napi_env env, napi_callback_info info, const char* op) : env_(env), op_(op) {
   napi_value self;
@@ -68,7 +68,7 @@ bool Call::check_dims() {
       return false;
     }
     if (v > kMaxDim) {
-      fail(std::string(rec_name_[i]) + " must be at most 2^40 in the native engine, got " + str(rec_arg_[i]));
+      fail(std::string(rec_name_[i]) + " must be at most 2^53 in the native engine, got " + str(rec_arg_[i]));
       return false;
     }
   }

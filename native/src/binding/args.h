@@ -44,7 +44,7 @@ class Call {
   bool boolean(int arg);
   /** Reads a number argument (NaN when it is not a number). */
   double number(int arg);
-  /** Throws unless every recorded dim is a non-negative integer (and at most 2^40, a native limit). */
+  /** Throws unless every recorded dim is a non-negative integer (and at most 2^53, a native limit). */
   bool check_dims();
   /** Checks a required Float32Array holding `needed` floats from the offset in argument off_arg. */
   float* buffer(int arg, int off_arg, const char* name, double needed);

@@ -1,0 +1,44 @@
+// `tdmpc bench peak [--threads N] [--seconds S]`: FP32 peak of this machine from a tight FMA loop
+// in native code (independent FMA chains on the engine's SIMD path, every thread at once). It is
+// the denominator of the GEMM benchmark's fraction of peak.
+import { CliError } from '../errors.js';
+import { loadNativeEngine, nativeLoadError, type NativeEngine } from '../engine/native-engine.js';
+import type { BenchArgs } from './index.js';
+
+/** --threads N (default 2), validated. */
+export function threadsFlag(args: BenchArgs): number {
+  const raw = args.flags.threads ?? '2';
+  const threads = Number(raw);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new CliError(`--threads must be an integer in [1, 64], got '${String(raw)}'`);
+  }
+  return threads;
+}
+
+/** A native engine for a benchmark, or a CliError that says why there is none. */
+export function nativeEngineForBench(threads: number): NativeEngine {
+  const engine = loadNativeEngine(threads);
+  if (engine === null) {
+    throw new CliError(`this benchmark needs the native engine, which is unavailable (${nativeLoadError()}); run \`npm install\``);
+  }
+  return engine as NativeEngine;
+}
+
+export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
+  const threads = threadsFlag(args);
+  const seconds = Number(args.flags.seconds ?? '1');
+  if (!(seconds > 0 && seconds <= 30)) throw new CliError(`--seconds must be in (0, 30], got '${String(args.flags.seconds)}'`);
+  const engine = nativeEngineForBench(threads);
+  try {
+    engine.peakGflops(0.1); // warm up the clocks and wake the pool
+    const gflops = engine.peakGflops(seconds);
+    if (!args.json) console.log(`peak: ${gflops.toFixed(1)} GFLOP/s on ${threads} thread(s), ${engine.simd}`);
+    return { bench: 'peak', gflops: round1(gflops), threads, simd: engine.simd };
+  } finally {
+    engine.dispose();
+  }
+}
+
+export function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
