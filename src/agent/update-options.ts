@@ -1,0 +1,90 @@
+// The update's options (from the validated Config) and the scalars one update reports.
+import type { Config } from '../config/schema.js';
+import type { PolicyObjectiveConfig } from './policy-objective.js';
+
+export interface UpdateOptions {
+  batchSize: number;
+  horizon: number;
+  discount: number;
+  /** Seed of the update's dropout/policy-noise counters. */
+  seed: number;
+  rho: number;
+  rhoNormalize: boolean;
+  consistencyCoef: number;
+  rewardCoef: number;
+  valueCoef: number;
+  terminationCoef: number;
+  numRollouts: number;
+  imagineInitialSource: 'encoder' | 'rollout';
+  policy: Omit<PolicyObjectiveConfig, 'rho' | 'rhoNormalize' | 'discount'>;
+  lr: number;
+  encLrScale: number;
+  piLrScale: number;
+  optimizer: 'adam' | 'adamw';
+  weightDecay: number;
+  gradClipNorm: number;
+  tau: number;
+  valueUpdateFreq: number;
+  piUpdateFreq: number;
+}
+
+/** The update's options from a validated Config (discount comes from derive.ts). */
+export function updateOptionsFromConfig(cfg: Config, discount: number): UpdateOptions {
+  // Read through a plain record: the values are validated by the config loader already.
+  const c = cfg as unknown as Record<string, unknown>;
+  const n = (k: string): number => c[k] as number;
+  const f = (k: string): boolean => c[k] as boolean;
+  return {
+    batchSize: n('batch_size'), horizon: n('horizon'), discount, seed: n('seed'),
+    rho: n('rho'), rhoNormalize: f('rho_normalize'),
+    consistencyCoef: n('consistency_coef'), rewardCoef: n('reward_coef'), valueCoef: n('value_coef'),
+    terminationCoef: n('termination_coef'), numRollouts: n('num_rollouts'),
+    imagineInitialSource: c.imagine_initial_source as 'encoder' | 'rollout',
+    policy: {
+      objective: c.policy_objective as 'max_q' | 'distill', entropyCoef: n('entropy_coef'), qScaleTau: n('tau'),
+      fixKlOrder: f('fix_kl_order'), klScaleTau: n('kl_scale_tau'), expertStdScale: n('expert_std_scale'),
+      expertStdMin: n('expert_std_min'), startEntropyCoeff: n('start_entropy_coeff'), endEntropyCoeff: n('end_entropy_coeff'),
+    },
+    lr: n('lr'), encLrScale: n('enc_lr_scale'), piLrScale: n('pi_lr_scale'),
+    optimizer: c.optimizer as 'adam' | 'adamw', weightDecay: n('weight_decay'), gradClipNorm: n('grad_clip_norm'),
+    tau: n('tau'), valueUpdateFreq: n('value_update_freq'), piUpdateFreq: n('pi_update_freq'),
+  };
+}
+
+/** What one update reports (one object, overwritten by the next update). */
+export interface UpdateInfo {
+  consistency_loss: number;
+  reward_loss: number;
+  value_loss: number;
+  termination_loss: number;
+  /** consistency_coef·L_c + reward_coef·L_r + value_coef·L_v + termination_coef·L_d. */
+  total_loss: number;
+  pi_loss: number;
+  pi_entropy: number;
+  pi_scale: number;
+  pi_entropy_coef: number;
+  /** distill: mean KL (unscaled); max_q: 0. */
+  kl: number;
+  /** max_q: mean Q(z, π(z)); distill: 0. */
+  pi_q: number;
+  /** Mean TD target. */
+  td_target: number;
+  /** World-model gradient norm before clipping, and the policy's. */
+  grad_norm: number;
+  pi_grad_norm: number;
+  /** NaN/Inf gradient entries zeroed this update (world model + policy). */
+  nonfinite_grads: number;
+  /** 1 if the value ensemble / policy was trained this update, else 0. */
+  value_updated: number;
+  pi_updated: number;
+  /** Updates completed, including this one. */
+  updates: number;
+}
+
+export function emptyInfo(): UpdateInfo {
+  return {
+    consistency_loss: 0, reward_loss: 0, value_loss: 0, termination_loss: 0, total_loss: 0,
+    pi_loss: 0, pi_entropy: 0, pi_scale: 1, pi_entropy_coef: 0, kl: 0, pi_q: 0, td_target: 0,
+    grad_norm: 0, pi_grad_norm: 0, nonfinite_grads: 0, value_updated: 0, pi_updated: 0, updates: 0,
+  };
+}
