@@ -8,6 +8,8 @@
 // ensemble, d_i the stored termination flag of step t (tdmpc2: `discount * (1 - terminated)`).
 // Choice: the bootstrap is the mean over ALL target heads (seed 000 §4 "global bootstrap"), not
 // tdmpc2's min/avg of two random heads; it is deterministic and matches bmpc-jax.
+// Choice: target passes run without dropout (inference mode), so a target is a function of the
+// parameters and the policy noise only.
 //
 // Rows: i = t·B + b over N = H·B states; sampled rows are [S, N] (row s·N + i).
 import type { Engine, F32 } from '../engine/engine.js';
