@@ -1,0 +1,137 @@
+// UTD control: a samples-per-insert rate limiter with Reverb's semantics (SampleToInsertRatio:
+// samples_per_insert = utd_ratio, min_size_to_sample = seed steps, error_buffer = utd_error_band),
+// counted in the shared run header (inserts = env steps committed, samples = learner updates).
+//
+// The budget is the synchronous loop's token arithmetic (src/trainer/update-tokens.ts), so a
+// threaded run ends with exactly the synchronous loop's update count for the same step count:
+//   S0 = ceil(seed_steps / N) * N                         first env step that earns updates
+//   target(I) = 0 if I <= S0, else tokens(I - S0) + pretrain_updates
+//   tokens(k) = the updates UpdateTokens hands out for k steps fed N at a time (~ floor(utd * k))
+// Reanalysis is scheduled by the learner's own update count and never spends this budget.
+//
+//   learner may run update u+1 when   u + 1 <= target(I) + band (only once I > S0)  and  u + 1 <= target(total)
+//   an actor may commit N more steps  when   target(I + N) - u <= band
+//
+// so updates stay within `band` of utd_ratio x inserts on both sides, and both sides wait with
+// Atomics.waitAsync on the other's counter (no busy loop). The band is at least ceil(utd * N) so one
+// vector step always fits (a smaller band would deadlock). With several actors each checks before
+// its own step, so the actors' side can overshoot by (actors - 1) x N x utd.
+import { UpdateTokens } from '../trainer/update-tokens.js';
+import { waitWhileEqual } from './atomics.js';
+import { kUpdates, kInsertSeq, type RunHeader } from './header.js';
+
+export interface RateLimiterOptions {
+  utdRatio: number;
+  /** Env steps per insert (num_envs of every actor). */
+  numEnvs: number;
+  seedSteps: number;
+  pretrainUpdates: number;
+  /** Error band in updates (utd_error_band). */
+  errorBand: number;
+  /** Steps of the whole run: ceil(steps / N) * N. */
+  totalSteps: number;
+}
+
+export class RateLimiter {
+  /** First env step that earns update tokens (S0 above). */
+  readonly learnStart: number;
+  readonly band: number;
+  readonly finalUpdates: number;
+
+  constructor(readonly opts: RateLimiterOptions) {
+    const N = opts.numEnvs;
+    this.learnStart = Math.ceil(opts.seedSteps / N) * N;
+    this.band = Math.max(opts.errorBand, Math.ceil(opts.utdRatio * N));
+    this.finalUpdates = this.exactTarget(opts.totalSteps);
+  }
+
+  /** Closed form of target(I) (actors' check; may differ from the exact ledger by float rounding, not by more). */
+  approxTarget(inserts: number): number {
+    if (inserts <= this.learnStart) return 0;
+    return Math.floor(this.opts.utdRatio * (inserts - this.learnStart) + 1e-9) + this.opts.pretrainUpdates;
+  }
+
+  /** target(I) with the synchronous loop's token arithmetic. */
+  exactTarget(inserts: number): number {
+    if (inserts <= this.learnStart) return 0;
+    const t = new UpdateTokens(this.opts.utdRatio);
+    let n = this.opts.pretrainUpdates;
+    for (let s = this.learnStart; s < inserts; s += this.opts.numEnvs) n += t.add(this.opts.numEnvs);
+    return n;
+  }
+
+  /** Actor side: may N more env steps be committed with the learner at `updates`? */
+  mayInsert(inserts: number, updates: number): boolean {
+    return this.approxTarget(inserts + this.opts.numEnvs) - updates <= this.band;
+  }
+
+  /**
+   * Actor side: waits (Atomics.waitAsync on the update counter) until N more steps fit the band or
+   * `stop()` says to give up. Returns the seconds spent waiting.
+   */
+  async waitToInsert(header: RunHeader, stop: () => boolean): Promise<number> {
+    let waited = 0;
+    for (;;) {
+      const u = header.updates();
+      if (this.mayInsert(header.claimed(), u) || stop()) return waited / 1000;
+      const t0 = performance.now();
+      await waitWhileEqual(header.i32, kUpdates, u, 100);
+      waited += performance.now() - t0;
+    }
+  }
+}
+
+/**
+ * The learner's exact ledger: feeds UpdateTokens the inserted steps N at a time, exactly as the
+ * synchronous loop does, and says whether one more update is allowed.
+ */
+export class UpdateLedger {
+  private readonly tokens: UpdateTokens;
+  /** Steps past learnStart already fed to the tokens. */
+  fed: number;
+  /** Updates earned so far (target of the steps fed). */
+  earned: number;
+
+  constructor(readonly limiter: RateLimiter, state?: LedgerState) {
+    this.tokens = new UpdateTokens(limiter.opts.utdRatio, state?.carry ?? 0);
+    this.fed = state?.fed ?? 0;
+    this.earned = state?.earned ?? 0;
+  }
+
+  /** Catches up with `inserts` committed env steps. */
+  sync(inserts: number): void {
+    const { learnStart } = this.limiter;
+    const N = this.limiter.opts.numEnvs;
+    while (learnStart + this.fed + N <= inserts) {
+      if (this.fed === 0) this.earned += this.limiter.opts.pretrainUpdates;
+      this.earned += this.tokens.add(N);
+      this.fed += N;
+    }
+  }
+
+  /** May update number `updates + 1` run now? (Learner-ahead band only once learning started.) */
+  mayUpdate(updates: number): boolean {
+    if (this.fed === 0) return false;
+    return updates + 1 <= Math.min(this.earned + this.limiter.band, this.limiter.finalUpdates);
+  }
+
+  /** Updates behind the budget (negative: ahead of it). */
+  backlog(updates: number): number {
+    return this.earned - updates;
+  }
+
+  state(): LedgerState {
+    return { carry: this.tokens.carry, fed: this.fed, earned: this.earned };
+  }
+
+  /** Waits until the insert counter moves (or `timeoutMs`). */
+  static waitForInserts(header: RunHeader, seenSeq: number, timeoutMs: number): Promise<unknown> {
+    return waitWhileEqual(header.i32, kInsertSeq, seenSeq, timeoutMs);
+  }
+}
+
+export interface LedgerState {
+  carry: number;
+  fed: number;
+  earned: number;
+}
