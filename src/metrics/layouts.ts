@@ -1,0 +1,38 @@
+// What each worker counts (one block per actor slot, one for the learner). Names here are block
+// slots; the Prometheus names and help texts are in registry.ts.
+import { BlockLayout } from './block.js';
+
+/** Seconds. Plans take ~1 ms (tiny models) to ~1 s (model_size 5 on one core); env steps 50 us - 20 ms. */
+export const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
+/** DMControl episode returns lie in [0, 1000]. */
+export const RETURN_BUCKETS = [10, 50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000] as const;
+/** Exact policy-lag counts up to this many updates (the bench reads p50/p99 from them). */
+export const LAG_MAX = 4096;
+
+/** Loss terms exported as tdmpc_learner_loss{term}: update info key -> term label. */
+export const LOSS_TERMS: Readonly<Record<string, string>> = {
+  consistency_loss: 'consistency',
+  reward_loss: 'reward',
+  value_loss: 'value',
+  termination_loss: 'termination',
+  pi_loss: 'pi',
+  total_loss: 'total',
+};
+
+export const ACTOR_LAYOUT = new BlockLayout({
+  scalars: [
+    'env_steps', 'episodes', 'last_episode_return', 'heartbeat_seconds', 'acting_version',
+    'rate_wait_seconds', 'param_syncs', 'snapshot_retries', 'seeding',
+  ],
+  histograms: { plan_seconds: DURATION_BUCKETS, env_step_seconds: DURATION_BUCKETS, episode_return: RETURN_BUCKETS },
+  intHistograms: { policy_lag: LAG_MAX },
+});
+
+export const LEARNER_LAYOUT = new BlockLayout({
+  scalars: [
+    'updates', 'samples', 'reanalyzed', 'rate_wait_seconds', 'version', 'heartbeat_seconds', 'grad_norm',
+    'backlog', 'publishes', ...Object.keys(LOSS_TERMS),
+  ],
+  histograms: { update_seconds: DURATION_BUCKETS, reanalysis_seconds: DURATION_BUCKETS, publish_seconds: DURATION_BUCKETS },
+  intHistograms: {},
+});
