@@ -1,5 +1,7 @@
 #include "threadpool.h"
 
+#include <sched.h>
+
 #include <chrono>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -11,7 +13,7 @@ static inline void cpu_relax() {}
 
 namespace tdmpc {
 
-ThreadPool::ThreadPool(int threads) : size_(threads < 1 ? 1 : threads) {
+ThreadPool::ThreadPool(int threads) : size_(threads < 1 ? 1 : threads), seats_(new Seat[size_]) {
   workers_.reserve(size_ - 1);
   for (int t = 1; t < size_; ++t) workers_.emplace_back(&ThreadPool::worker_main, this, t);
 }
@@ -46,20 +48,33 @@ void ThreadPool::run(int ntasks, TaskFn fn, void* ctx) {
     for (int t = 0; t < ntasks; ++t) fn(ctx, t, 0);
     return;
   }
+  // Every worker that joined the previous job has finished it (run() waited), so the job fields
+  // are free to overwrite.
   fn_ = fn;
   ctx_ = ctx;
   ntasks_ = ntasks;
   next_task_.store(0, std::memory_order_relaxed);
-  pending_workers_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   // seq_cst pairs with the sleepers_ increment in wait_for_job (Dekker-style): either this thread
   // sees the sleeper and notifies, or the sleeper sees the new generation before it waits.
-  generation_.fetch_add(1, std::memory_order_seq_cst);
+  const uint64_t g = generation_.fetch_add(1, std::memory_order_seq_cst) + 1;
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(mu_);
     cv_.notify_all();
   }
   work(0);
-  while (pending_workers_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // Close the seats of workers that have not joined; wait for those that did.
+  for (int t = 1; t < size_; ++t) {
+    Seat& s = seats_[t];
+    uint64_t cur = s.state.load(std::memory_order_acquire);
+    if ((cur >> 1) < g && s.state.compare_exchange_strong(cur, g << 1, std::memory_order_acq_rel)) continue;
+    // Joined (the CAS failed because the worker claimed (g << 1) | 1): wait for it to finish.
+    int spins = 0;
+    while (s.done.load(std::memory_order_acquire) != g) {
+      cpu_relax();
+      // A joined worker that lost its core (the machine is shared) gets a chance to run here.
+      if (++spins > 4096) sched_yield();
+    }
+  }
 }
 
 uint64_t ThreadPool::wait_for_job(uint64_t seen) {
@@ -80,12 +95,16 @@ uint64_t ThreadPool::wait_for_job(uint64_t seen) {
 }
 
 void ThreadPool::worker_main(int thread) {
+  Seat& s = seats_[thread];
   uint64_t seen = 0;
   for (;;) {
     seen = wait_for_job(seen);
     if (stop_.load(std::memory_order_acquire)) return;
+    uint64_t cur = s.state.load(std::memory_order_acquire);
+    if ((cur >> 1) >= seen) continue;  // the caller already closed this seat: job over
+    if (!s.state.compare_exchange_strong(cur, (seen << 1) | 1, std::memory_order_acq_rel)) continue;
     work(thread);
-    pending_workers_.fetch_sub(1, std::memory_order_release);
+    s.done.store(seen, std::memory_order_release);
   }
 }
 

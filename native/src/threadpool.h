@@ -4,6 +4,12 @@
 // independent of the thread that runs it (split by rows/panels, never split a reduction), which is
 // what makes 1 and 2 threads give bit-identical outputs.
 //
+// Joining a job: a woken worker claims its seat for the job's generation with a CAS; the calling
+// thread, once the task counter runs dry, closes every unclaimed seat with the same CAS. So run()
+// waits only for workers that actually joined (and are finishing a task), never for one that the
+// OS has not scheduled yet; that worker finds its seat closed and skips the job. This matters on a
+// 2-core machine shared with other processes.
+//
 // Waking: after a job a worker spins for kSpinMicros before sleeping on a condition variable, so
 // back-to-back kernels (a forward pass is dozens of them) start without a futex round trip, while
 // an idle engine does not burn a core.
@@ -12,6 +18,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -40,23 +47,28 @@ class ThreadPool {
  private:
   static constexpr int kSpinMicros = 100;
 
+  // A worker's seat in the current job: (generation << 1) | joined. The worker CASes it to
+  // (g << 1) | 1 to join job g; the caller CASes it to (g << 1) | 0 to close it.
+  struct alignas(64) Seat {
+    std::atomic<uint64_t> state{0};
+    std::atomic<uint64_t> done{0};  // last generation this worker finished (after joining)
+  };
+
   void worker_main(int thread);
   void work(int thread);
   uint64_t wait_for_job(uint64_t seen);
 
   int size_;
   std::vector<std::thread> workers_;
+  std::unique_ptr<Seat[]> seats_;  // [size_], index 0 unused
 
   // The current job: written by the calling thread before it bumps generation_ (release), read
-  // by workers after they observe the new generation (acquire).
+  // by a worker only after it joined that generation.
   TaskFn fn_ = nullptr;
   void* ctx_ = nullptr;
   int ntasks_ = 0;
-  std::atomic<int> next_task_{0};
-  // Workers that have not yet finished with the current job; run() returns only at 0, so a slow
-  // worker can never pick up a task index of the next job with this job's fn.
-  std::atomic<int> pending_workers_{0};
-  std::atomic<uint64_t> generation_{0};
+  alignas(64) std::atomic<int> next_task_{0};
+  alignas(64) std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
 
   std::mutex mu_;
