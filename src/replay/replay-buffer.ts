@@ -19,7 +19,12 @@
 // Commit protocol (seqlock per slot): the writer bumps generation[k] to odd, writes the slot, bumps
 // it to even, then publishes head. A reader copies a slice, then re-checks the generations: any
 // change means the slot was being rewritten and the sample is redrawn. Reanalysis writes expert
-// values back only if the generation is unchanged since the sample.
+// values back only if the generation is unchanged since the sample: it swaps generation g for the
+// lock value -(g+1) (odd, so readers skip the slot; negative, so the writer knows it is not its
+// own), writes, and restores g. A writer that finds the lock waits for it (microseconds) instead of
+// overwriting under the reanalysis write. A positive odd generation at a ring's head is a write
+// that never finished (its thread was killed): recoverRing() closes it before a new writer starts;
+// the slot is at position head - C, outside every valid slice, until it is rewritten.
 import type { F32 } from '../engine/engine.js';
 import type { RngStream } from '../engine/rng.js';
 
@@ -158,7 +163,7 @@ export class ReplayBuffer {
     const d = this.data;
     const head = this.head(r);
     const slot = r * C + (head % C);
-    Atomics.add(d.generation, slot, 1); // odd: being written
+    beginWrite(d.generation, slot); // odd: being written
     d.obs.set(obs.subarray(obsOff, obsOff + O), slot * O);
     if (action) d.action.set(action.subarray(actionOff, actionOff + A), slot * A);
     else d.action.fill(NaN, slot * A, slot * A + A);
@@ -259,14 +264,50 @@ export class ReplayBuffer {
     const r = Math.floor(start / C);
     const slot = r * C + (((start - r * C) + t) % C);
     const d = this.data;
-    if (Atomics.load(d.generation, slot) !== batch.generation[t * batch.B + b]) return false;
+    const g = batch.generation[t * batch.B + b];
+    // Lock the slot only if it still holds the sampled data (same even generation).
+    if (Atomics.compareExchange(d.generation, slot, g, -(g + 1)) !== g) return false;
     d.expertMean.set(mean.subarray(off, off + A), slot * A);
     d.expertStd.set(std.subarray(off, off + A), slot * A);
+    Atomics.store(d.generation, slot, g);
+    Atomics.notify(d.generation, slot);
     return true;
+  }
+
+  /**
+   * Before a new writer takes over ring r (its previous writer thread died): a write that never
+   * finished leaves the head slot's generation odd; make it even again. That slot sits at position
+   * head - C, which no valid slice includes, and the next append rewrites it. Returns whether a
+   * torn write was found.
+   */
+  recoverRing(r: number): boolean {
+    const slot = r * this.shape.ringCapacity + (this.head(r) % this.shape.ringCapacity);
+    const g = Atomics.load(this.data.generation, slot);
+    if (g > 0 && g & 1) {
+      Atomics.store(this.data.generation, slot, g + 1);
+      return true;
+    }
+    return false;
   }
 
   /** Ring header words, for checkpoints. */
   headerWords(): Int32Array {
     return this.data.header;
+  }
+}
+
+/**
+ * Writer side of the slot lock: even generation g -> g + 1 (odd). A negative generation is a
+ * reanalysis write-back in progress (held for a few hundred nanoseconds); wait for its release.
+ * Uncontended (always, in the synchronous loop) this is one compare-exchange, like an add.
+ */
+function beginWrite(gen: Int32Array, slot: number): void {
+  for (;;) {
+    const g = Atomics.load(gen, slot);
+    if (g < 0) {
+      Atomics.wait(gen, slot, g, 1);
+      continue;
+    }
+    if (Atomics.compareExchange(gen, slot, g, g + 1) === g) return;
   }
 }
