@@ -124,10 +124,12 @@ for (const simd of PATHS) {
 
     it('gemm: every transpose/bias/accumulate combination, odd sizes, offsets, K blocks and threaded tiles', () => {
       const shapes: [number, number, number][] = [
-        [1, 1, 1], [7, 13, 33], [13, 7, 129], [33, 129, 13], [129, 33, 7], [1, 129, 33], [13, 1, 7],
-        [33, 65, 300], // two K blocks of 150
-        [200, 96, 160], // threaded, tiles along M
-        [13, 512, 256], // threaded, few rows: tiles along N too
+        // unpacked path (few rows, few columns, or tiny)
+        [1, 1, 1], [7, 13, 33], [13, 7, 129], [129, 33, 7], [1, 129, 33], [13, 1, 7], [200, 6, 129],
+        [13, 512, 256], // threaded (split along N); ta && tb takes the packed path with tiles along N
+        // packed path: edge panels in M and N, K blocks
+        [33, 129, 13], [17, 17, 129], [129, 33, 33], [33, 65, 300], // 300 = two K blocks of 150
+        [200, 96, 160], [100, 17, 600], // threaded, tiles along M
         [4, 3, 0], [0, 5, 3], [5, 0, 3],
       ];
       for (const [M, N, K] of shapes) {
@@ -189,6 +191,7 @@ for (const simd of PATHS) {
       { R: 129, inDim: 7, outDim: 16, act: ACT_SIMNORM, group: 4, mask: true },
       { R: 33, inDim: 129, outDim: 13, act: ACT_NONE, group: 0, mask: true },
       { R: 200, inDim: 64, outDim: 96, act: ACT_MISH, group: 0, mask: false }, // threaded, fused epilogue
+      { R: 2, inDim: 512, outDim: 512, act: ACT_SIMNORM, group: 8, mask: true }, // unpacked GEMM (actor batch)
       { R: 5, inDim: 0, outDim: 7, act: ACT_MISH, group: 0, mask: false }, // lin = b
       { R: 3, inDim: 4, outDim: 0, act: ACT_NONE, group: 0, mask: false }, // empty rows
     ];
@@ -455,7 +458,7 @@ for (const simd of PATHS) {
         const out: Float32Array[] = [];
         const sums: number[] = [];
         dataCounter = 1_000_000; // same inputs for both engines
-        for (const [M, N, K] of [[536, 512, 512], [13, 512, 256], [300, 70, 600]]) {
+        for (const [M, N, K] of [[536, 512, 512], [13, 512, 256], [300, 70, 600], [256, 6, 512]]) {
           for (const ta of [false, true]) {
             for (const tb of [false, true]) {
               const C = rand(M * N);

@@ -4,6 +4,7 @@
 #include "kernels/parallel.h"
 #include "kernels/gemm_micro.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_small.h"
 #include "kernels/elementwise.h"
 #include "kernels/rowwise.h"
 #include "kernels/normed_linear.h"

@@ -127,7 +127,3 @@ static bool gemm_driver(Context& ctx, const GemmArgs& g, const Epi& epi, bool ha
   return true;
 }
 
-template <class Isa>
-static bool gemm_kernel(Context& ctx, const GemmArgs& g) {
-  return gemm_driver<Isa>(ctx, g, NoEpilogue(), false);
-}

@@ -80,6 +80,12 @@ static bool normed_linear_forward(Context& ctx, const NormedLinearArgs& a) {
     for (i64 r = r0; r < r1; ++r) nl_forward_row(a, r);
   };
   const GemmArgs g{false, true, a.R, a.out, a.in, a.x, a.W, a.lin, a.b, false};
+  if (a.R > 0 && a.out > 0 && a.in > 0 && gemm_small_fits(g)) {
+    // Few rows (an actor's batch): the unpacked GEMM, then the row epilogue.
+    gemm_small(ctx, g);
+    for_rows(ctx, a.R, 16, double(a.R) * double(a.out) * 8, epi);
+    return true;
+  }
   return gemm_driver<Isa>(ctx, g, epi, true);
 }
 
@@ -191,10 +197,10 @@ static bool normed_linear_backward(Context& ctx, const NormedLinearArgs& a) {
   }
   // dW [out,in] += scratchᵀ [out,R] · x [R,in];  dx [R,in] += scratch [R,out] · W [out,in]
   const GemmArgs gw{true, false, D, a.in, R, a.scratch, a.x, a.dW, nullptr, true};
-  if (!gemm_driver<Isa>(ctx, gw, NoEpilogue(), false)) return false;
+  if (!gemm_kernel<Isa>(ctx, gw)) return false;
   if (a.dx) {
     const GemmArgs gx{false, false, R, a.in, D, a.scratch, a.W, a.dx, nullptr, true};
-    if (!gemm_driver<Isa>(ctx, gx, NoEpilogue(), false)) return false;
+    if (!gemm_kernel<Isa>(ctx, gx)) return false;
   }
   return true;
 }
