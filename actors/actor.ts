@@ -1,0 +1,214 @@
+// The acting loop of one actor (the thread shell is actor-worker.ts). An actor owns a VectorEnv of
+// num_envs environments and an engine with one native thread, plans for all of its environments
+// in one batched MPPI call, and writes its own replay shard (rings a*N .. a*N+N-1). It is the
+// synchronous trainer's act/step/store block (src/trainer/online-trainer.ts) with three changes:
+//   - steps are claimed from the shared header (N at a time) so all actors together take exactly
+//     the run's step count, and the claim index decides seeding (random actions) vs planning;
+//   - parameters come from the learner's snapshot every param_sync_interval steps, and every
+//     transition is stored with the version it was chosen with (policy lag = learner - that);
+//   - before each step the rate limiter may make it wait for the learner.
+import type { Agent } from '../src/agent/agent.js';
+import type { VectorEnv } from '../src/envs/vector-env.js';
+import { RngStream, uniformAt as uniform } from '../src/engine/rng.js';
+import { FLAG_LAST, FLAG_TERMINATED, type ReplayBuffer } from '../src/replay/replay-buffer.js';
+import type { RunHeader } from '../src/runtime/header.js';
+import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
+import type { RateLimiter } from '../src/runtime/rate-limiter.js';
+import type { BlockWriter } from '../src/metrics/block.js';
+import { yieldToEventLoop } from '../src/runtime/atomics.js';
+import type { ActorInit, ActorStats } from '../src/runtime/control.js';
+
+export class InjectedFault extends Error {
+  override name = 'InjectedFault';
+}
+
+export class Actor {
+  private readonly N: number;
+  private readonly rings: number; // first ring of this actor's shard
+  private readonly rng: RngStream;
+  private readonly prevObs: Float32Array; // [N, O]
+  private readonly seedAction: Float32Array; // [N, A]
+  private readonly seedStd: Float32Array; // [N, A]
+  private readonly episodeIds: number[];
+  private actingVersion = -1;
+  private stepsSinceSync = Infinity;
+  private envSteps = 0;
+  private episodes = 0;
+  private paused = false;
+  private parkedResolvers: (() => void)[] = [];
+  private resumeResolver: (() => void) | null = null;
+  private faultArmed = false;
+  private readonly slot: Record<string, number>;
+
+  constructor(
+    readonly init: ActorInit,
+    readonly env: VectorEnv,
+    readonly agent: Agent,
+    readonly replay: ReplayBuffer,
+    readonly header: RunHeader,
+    readonly snapshot: ParamSnapshot,
+    readonly limiter: RateLimiter,
+    readonly metrics: BlockWriter,
+  ) {
+    const { cfg, derived, actor, incarnation } = init;
+    const N = (this.N = cfg.num_envs);
+    this.rings = actor * N;
+    // Every actor and every restart gets its own random-action and episode streams.
+    this.rng = new RngStream((cfg.seed * 7919 + 101 + actor * 7907 + incarnation * 104_729) >>> 0);
+    this.prevObs = new Float32Array(N * derived.obsDim);
+    this.seedAction = new Float32Array(N * derived.actionDim);
+    this.seedStd = new Float32Array(N * derived.actionDim).fill(Math.exp(cfg.log_std_max));
+    // Take over the shard: close writes a killed predecessor left open, start fresh episodes (its
+    // unfinished episodes end where it stopped writing; their committed steps stay valid data).
+    for (let i = 0; i < N; i++) replay.recoverRing(this.rings + i);
+    this.episodeIds = Array.from({ length: N }, (_, i) => replay.beginEpisode(this.rings + i));
+    const m = metrics.layout;
+    this.slot = Object.fromEntries([...m.slots.keys()].map((k) => [k, m.slot(k)]));
+    env.reset((cfg.seed * 1_000_003 + 0x0ac70000 + actor * 65_537 + incarnation * 9_973) >>> 0);
+    agent.resetEpisodes();
+  }
+
+  stats(): ActorStats {
+    return { actor: this.init.actor, incarnation: this.init.incarnation, envSteps: this.envSteps, episodes: this.episodes, actingVersion: this.actingVersion, paused: this.paused };
+  }
+
+  pause(): Promise<void> {
+    this.paused = true;
+    return new Promise((resolve) => this.parkedResolvers.push(resolve));
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.resumeResolver?.();
+  }
+
+  injectFault(): void {
+    this.faultArmed = true;
+  }
+
+  /** The loop: wait for the rate limiter, claim N steps, act, step, store, commit. */
+  async run(startPaused: boolean): Promise<ActorStats> {
+    const { header, limiter } = this;
+    const a = this.init.actor;
+    if (startPaused) this.paused = true;
+    for (;;) {
+      await yieldToEventLoop(); // control messages (stats, pause) run here
+      if (this.paused) await this.park();
+      if (header.stopRequested()) break;
+      if (!limiter.mayInsert(header.claimed(), header.updates())) {
+        const waited = await limiter.waitToInsert(header, () => this.paused || header.stopRequested());
+        this.count(() => this.metrics.add(this.slot.rate_wait_seconds, waited));
+        continue;
+      }
+      const first = header.claim(a, this.N, this.init.totalSteps);
+      if (first < 0) {
+        header.markDone(a);
+        break;
+      }
+      this.step(first);
+    }
+    // Wake anyone waiting for us to park: a stopped actor writes nothing more.
+    for (const r of this.parkedResolvers.splice(0)) r();
+    return this.stats();
+  }
+
+  private async park(): Promise<void> {
+    for (const r of this.parkedResolvers.splice(0)) r();
+    while (this.paused && !this.header.stopRequested()) {
+      await new Promise<void>((resolve) => { this.resumeResolver = resolve; setTimeout(resolve, 200); });
+    }
+    this.resumeResolver = null;
+  }
+
+  private count(fn: () => void): void {
+    this.metrics.begin();
+    fn();
+    this.metrics.end();
+  }
+
+  /** One vector step of N envs whose global step indices start at `first`. */
+  private step(first: number): void {
+    const { init, env, agent, replay, header, snapshot, metrics } = this;
+    const { cfg, derived } = init;
+    const N = this.N;
+    const { obsDim: O, actionDim: A } = derived;
+    const seeding = first < derived.seedSteps;
+
+    // ---- act
+    this.prevObs.set(env.obs);
+    let action: Float32Array;
+    let expertMean: Float32Array;
+    let expertStd: Float32Array;
+    let planSeconds = -1;
+    if (seeding) {
+      const c = this.rng.take(N * A);
+      for (let i = 0; i < N * A; i++) this.seedAction[i] = 2 * uniform(this.rng.seed, c + i) - 1;
+      action = expertMean = this.seedAction;
+      expertStd = this.seedStd;
+    } else {
+      if (++this.stepsSinceSync >= cfg.param_sync_interval) {
+        const before = snapshot.retries;
+        this.actingVersion = snapshot.read(agent.model.params, agent.model.valueTarget, this.actingVersion);
+        this.stepsSinceSync = 0;
+        this.count(() => {
+          metrics.add(this.slot.param_syncs, 1);
+          metrics.add(this.slot.snapshot_retries, snapshot.retries - before);
+        });
+      }
+      const t0 = performance.now();
+      const out = agent.act(N, env.obs, false);
+      planSeconds = (performance.now() - t0) / 1000;
+      action = out.action;
+      expertMean = out.expertMean;
+      expertStd = out.expertStd;
+    }
+
+    // ---- step and store: slot(o_t, a_t, r_{t+1}, expert_t); a final observation gets a LAST slot
+    const t1 = performance.now();
+    env.step(action);
+    const envSeconds = (performance.now() - t1) / 1000;
+    const version = seeding ? Math.max(0, this.actingVersion) : this.actingVersion;
+    let ended = 0;
+    let lastReturn = NaN;
+    const returns: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const r = this.rings + i;
+      const flags = env.terminated[i] ? FLAG_TERMINATED : 0;
+      replay.append(r, this.episodeIds[i], this.prevObs, i * O, action, i * A, env.reward[i], flags, expertMean, expertStd, i * A, version);
+      if (this.faultArmed) {
+        this.faultArmed = false;
+        throw new InjectedFault(`actor ${init.actor}: injected fault in the middle of a vector step (after env ${i} was stored)`);
+      }
+      if (env.terminated[i] || env.truncated[i]) {
+        replay.append(r, this.episodeIds[i], env.finalObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, version);
+        this.episodeIds[i] = replay.beginEpisode(r);
+        agent.resetEpisode(i);
+        lastReturn = env.finishedReturn[i];
+        returns.push(lastReturn);
+        ended++;
+      }
+    }
+    header.commit(init.actor, N);
+    if (ended > 0) header.addEpisodes(ended);
+    this.envSteps += N;
+    this.episodes += ended;
+
+    // ---- metrics: a handful of stores into this actor's shared block
+    const lag = seeding ? -1 : header.updates() - this.actingVersion;
+    metrics.begin();
+    const s = this.slot;
+    metrics.add(s.env_steps, N);
+    metrics.set(s.heartbeat_seconds, Date.now() / 1000);
+    metrics.set(s.acting_version, this.actingVersion);
+    metrics.set(s.seeding, seeding ? 1 : 0);
+    metrics.observe('env_step_seconds', envSeconds);
+    if (planSeconds >= 0) metrics.observe('plan_seconds', planSeconds);
+    if (lag >= 0) for (let i = 0; i < N; i++) metrics.observeInt('policy_lag', lag);
+    if (ended > 0) {
+      metrics.add(s.episodes, ended);
+      metrics.set(s.last_episode_return, lastReturn);
+      for (const r of returns) metrics.observe('episode_return', r);
+    }
+    metrics.end();
+  }
+}

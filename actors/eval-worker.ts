@@ -1,0 +1,39 @@
+// Evaluation task for the piscina pool (main thread: src/runtime/evaluator.ts). Evaluations are
+// independent, occasional jobs, which is what a task pool is for: each task copies the newest
+// parameter snapshot and runs eval_episodes greedy episodes beside training, with the
+// synchronous loop's evaluate(). The agent and environments are built once per pool thread.
+import { workerData } from 'piscina';
+import { createEngine } from '../src/engine/index.js';
+import { VectorEnv } from '../src/envs/vector-env.js';
+import { makeTask } from '../src/envs/registry.js';
+import { Agent } from '../src/agent/agent.js';
+import { evaluate } from '../src/trainer/evaluate.js';
+import { ParamSnapshot } from '../src/runtime/param-snapshot.js';
+import type { EvalTask, EvalTaskResult, RunPlan } from '../src/runtime/control.js';
+import type { SnapshotBuffers } from '../src/runtime/param-snapshot.js';
+
+interface EvalWorkerData extends RunPlan {
+  snapshot: SnapshotBuffers;
+}
+
+const data = workerData as EvalWorkerData;
+
+async function build(): Promise<{ agent: Agent; env: VectorEnv; snapshot: ParamSnapshot }> {
+  const { cfg, derived } = data;
+  const env = await VectorEnv.create(makeTask(cfg.task), cfg.eval_episodes, {
+    actionRepeat: cfg.action_repeat,
+    rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
+    ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
+  });
+  const agent = new Agent(createEngine({ threads: 1 }), cfg, derived, Math.max(cfg.num_envs, cfg.eval_episodes));
+  return { agent, env, snapshot: new ParamSnapshot(data.snapshot) };
+}
+
+let ready: ReturnType<typeof build> | null = null;
+
+export default async function evaluateTask(task: EvalTask): Promise<EvalTaskResult> {
+  const { agent, env, snapshot } = await (ready ??= build());
+  const version = snapshot.read(agent.model.params, agent.model.valueTarget);
+  const r = evaluate(agent, { env, count: task.index }, data.cfg, data.derived);
+  return { reward: r.reward, metrics: r.metrics, summary: r.summary, version };
+}

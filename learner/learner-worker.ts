@@ -1,0 +1,77 @@
+// Thread shell of the learner (the loop is learner.ts): builds its engine with learner_threads
+// native threads and the Agent (restored from the checkpoint on resume=), views of the shared
+// buffers, and exposes the comlink LearnerApi. It publishes the initial parameters before
+// anything else so actors always find a version to act with once seeding ends.
+import { parentPort, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { createEngine } from '../src/engine/index.js';
+import { Agent } from '../src/agent/agent.js';
+import { ReplayBuffer } from '../src/replay/replay-buffer.js';
+import { readCheckpoint } from '../src/checkpoint/checkpoint-file.js';
+import { RunHeader } from '../src/runtime/header.js';
+import { ParamSnapshot } from '../src/runtime/param-snapshot.js';
+import { RateLimiter } from '../src/runtime/rate-limiter.js';
+import { nodeEndpoint } from '../src/runtime/endpoint.js';
+import { BlockWriter } from '../src/metrics/block.js';
+import { LEARNER_LAYOUT } from '../src/metrics/layouts.js';
+import type { LearnerApi, LearnerInit, LearnerState } from '../src/runtime/control.js';
+import { Learner } from './learner.js';
+
+const init = workerData as LearnerInit;
+const { cfg, buffers } = init;
+
+function build(): Learner {
+  const engine = createEngine({ threads: cfg.learner_threads });
+  const agent = new Agent(engine, cfg, init.derived, 1);
+  let state: LearnerState | null = null;
+  if (init.resumeFrom) {
+    const ckpt = readCheckpoint(init.resumeFrom);
+    agent.restore(ckpt.meta.agent as Record<string, unknown>, ckpt.sections);
+    state = ckpt.meta.trainer as LearnerState;
+  }
+  const learner = new Learner(
+    init, agent,
+    new ReplayBuffer(buffers.replayShape, buffers.replay),
+    new RunHeader(buffers.header, buffers.actors),
+    new ParamSnapshot(buffers.snapshot),
+    new RateLimiter(init.limiter),
+    new BlockWriter(LEARNER_LAYOUT, buffers.learnerBlock),
+    state,
+  );
+  learner.publish();
+  return learner;
+}
+
+let learner: Learner | null = null;
+let buildError: unknown = null;
+try {
+  learner = build();
+} catch (err) {
+  buildError = err;
+}
+const get = (): Learner => {
+  if (!learner) throw buildError;
+  return learner;
+};
+
+const api: LearnerApi = {
+  async run() {
+    const l = get();
+    try {
+      return await l.run();
+    } finally {
+      // The engine stays alive: checkpoint() may still be called after run() returns.
+    }
+  },
+  stats() {
+    return get().stats();
+  },
+  async checkpoint(file, meta) {
+    return get().checkpoint(file, meta);
+  },
+  injectFault() {
+    get().injectFault();
+  },
+};
+
+Comlink.expose(api, nodeEndpoint(parentPort!));

@@ -1,0 +1,169 @@
+// The learning loop (the thread shell is learner-worker.ts): sample horizon+1 slices from the
+// shared replay, update the agent, re-plan (lazy reanalysis) on its schedule, and publish the new
+// parameters as version = updates done. The update itself is the synchronous trainer's
+// updateOnce (src/trainer/online-trainer.ts); the rate limiter's ledger decides when it may run.
+import { copyFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Agent } from '../src/agent/agent.js';
+import { RngStream } from '../src/engine/rng.js';
+import { allocateBatch, type ReplayBatch, type ReplayBuffer } from '../src/replay/replay-buffer.js';
+import { writeCheckpoint } from '../src/checkpoint/checkpoint-file.js';
+import { LEARNER_DONE, LEARNER_RUNNING, type RunHeader } from '../src/runtime/header.js';
+import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
+import { UpdateLedger, type RateLimiter } from '../src/runtime/rate-limiter.js';
+import { yieldToEventLoop } from '../src/runtime/atomics.js';
+import type { BlockWriter } from '../src/metrics/block.js';
+import { LOSS_TERMS } from '../src/metrics/layouts.js';
+import type { LearnerInit, LearnerState, LearnerStats } from '../src/runtime/control.js';
+
+type Section = Float32Array | Float64Array | Int32Array | Uint8Array | Uint32Array;
+
+export class InjectedLearnerFault extends Error {
+  override name = 'InjectedLearnerFault';
+}
+
+export class Learner {
+  readonly batch: ReplayBatch;
+  readonly sampleRng: RngStream;
+  readonly ledger: UpdateLedger;
+  updates: number;
+  samples: number;
+  private faultArmed = false;
+  private readonly slot: Record<string, number>;
+
+  constructor(
+    readonly init: LearnerInit,
+    readonly agent: Agent,
+    readonly replay: ReplayBuffer,
+    readonly header: RunHeader,
+    readonly snapshot: ParamSnapshot,
+    readonly limiter: RateLimiter,
+    readonly metrics: BlockWriter,
+    state: LearnerState | null,
+  ) {
+    const { cfg, derived } = init;
+    this.batch = allocateBatch(cfg.batch_size, cfg.horizon, derived.obsDim, derived.actionDim);
+    const rng = state?.sampleRng ?? { seed: (cfg.seed * 7919 + 2) >>> 0, counter: 0 };
+    this.sampleRng = new RngStream(rng.seed, rng.counter);
+    this.ledger = new UpdateLedger(limiter, state?.ledger);
+    this.updates = state?.updates ?? 0;
+    this.samples = state?.samples ?? 0;
+    const m = metrics.layout;
+    this.slot = Object.fromEntries([...m.slots.keys()].map((k) => [k, m.slot(k)]));
+    this.metrics.begin();
+    this.metrics.set(this.slot.updates, this.updates);
+    this.metrics.set(this.slot.samples, this.samples);
+    this.metrics.end();
+  }
+
+  stats(): LearnerStats {
+    return {
+      updates: this.updates, samples: this.samples, version: this.snapshot.latestVersion(),
+      inserts: this.header.inserts(), backlog: this.ledger.backlog(this.updates), metrics: { ...this.agent.lastMetrics },
+    };
+  }
+
+  injectFault(): void {
+    this.faultArmed = true;
+  }
+
+  /** Publishes the current parameters as version `updates`. */
+  publish(): void {
+    const t0 = performance.now();
+    this.snapshot.publish(this.agent.model.params, this.agent.model.valueTarget, this.updates);
+    const s = this.slot;
+    this.metrics.begin();
+    this.metrics.set(s.version, this.updates);
+    this.metrics.add(s.publishes, 1);
+    this.metrics.observe('publish_seconds', (performance.now() - t0) / 1000);
+    this.metrics.end();
+  }
+
+  /** One gradient update (plus lazy reanalysis on its schedule), then publish. */
+  updateOnce(): void {
+    const { cfg } = this.init;
+    const { agent, replay, batch } = this;
+    if (this.faultArmed) {
+      this.faultArmed = false;
+      throw new InjectedLearnerFault('learner: injected fault before an update');
+    }
+    const t0 = performance.now();
+    replay.sample(batch, this.sampleRng);
+    this.samples += batch.B;
+    this.updates++;
+    let reanSeconds = -1;
+    let reanalyzed = 0;
+    if (cfg.reanalyze_interval > 0 && this.updates % cfg.reanalyze_interval === 0) {
+      const t1 = performance.now();
+      reanalyzed = agent.reanalyze(batch, replay);
+      reanSeconds = (performance.now() - t1) / 1000;
+    }
+    agent.update(batch, Math.min(1, this.header.inserts() / cfg.steps));
+    const seconds = (performance.now() - t0) / 1000;
+    this.header.setUpdates(this.updates);
+    this.publish();
+    const s = this.slot;
+    const info = agent.lastMetrics;
+    this.metrics.begin();
+    this.metrics.set(s.updates, this.updates);
+    this.metrics.set(s.samples, this.samples);
+    this.metrics.set(s.heartbeat_seconds, Date.now() / 1000);
+    this.metrics.set(s.backlog, this.ledger.backlog(this.updates));
+    this.metrics.observe('update_seconds', seconds);
+    if (reanSeconds >= 0) {
+      this.metrics.observe('reanalysis_seconds', reanSeconds);
+      this.metrics.add(s.reanalyzed, reanalyzed);
+    }
+    for (const key of Object.keys(LOSS_TERMS)) if (info[key] !== undefined) this.metrics.set(s[key], info[key]);
+    if (info.grad_norm !== undefined) this.metrics.set(s.grad_norm, info.grad_norm);
+    this.metrics.end();
+  }
+
+  /**
+   * Runs updates as the ledger allows until every actor is done and the budget is spent, or a
+   * stop is requested. Waits on the insert counter (Atomics.waitAsync) when out of budget.
+   */
+  async run(): Promise<LearnerStats> {
+    const { header, ledger, limiter } = this;
+    header.setLearnerState(LEARNER_RUNNING);
+    for (;;) {
+      if (header.stopRequested()) break;
+      const seq = header.insertSeq();
+      ledger.sync(header.inserts());
+      if (ledger.mayUpdate(this.updates)) {
+        this.updateOnce();
+        await yieldToEventLoop(); // control messages (stats, checkpoint) run between updates
+        continue;
+      }
+      if (header.allActorsDone() && this.updates >= Math.min(ledger.earned, limiter.finalUpdates)) break;
+      const t0 = performance.now();
+      await UpdateLedger.waitForInserts(header, seq, 100);
+      const waited = (performance.now() - t0) / 1000;
+      this.metrics.begin();
+      this.metrics.add(this.slot.rate_wait_seconds, waited);
+      this.metrics.set(this.slot.heartbeat_seconds, Date.now() / 1000);
+      this.metrics.set(this.slot.backlog, ledger.backlog(this.updates));
+      this.metrics.end();
+    }
+    header.setLearnerState(LEARNER_DONE);
+    return this.stats();
+  }
+
+  state(meta: { episodes: number; lastReturn: number | null }): LearnerState {
+    return {
+      runtime: 'threads', step: this.header.inserts(), updates: this.updates, episodes: meta.episodes, samples: this.samples,
+      lastReturn: meta.lastReturn, ledger: this.ledger.state(), sampleRng: this.sampleRng.state(),
+    };
+  }
+
+  /** Writes a checkpoint: agent state, learner state and (save_buffer) the whole replay. */
+  checkpoint(file: string, meta: { episodes: number; lastReturn: number | null; written: string }): string {
+    const { cfg, derived } = this.init;
+    const agentState = this.agent.checkpoint();
+    const sections: Record<string, Section> = { ...agentState.sections };
+    if (cfg.save_buffer) for (const [k, arr] of Object.entries(this.replay.data)) sections[`replay.${k}`] = arr as Section;
+    writeCheckpoint(file, { meta: { config: cfg, derived, trainer: this.state(meta), agent: agentState.meta, written: meta.written }, sections });
+    copyFileSync(file, path.join(path.dirname(file), 'latest.ckpt'));
+    return file;
+  }
+}
