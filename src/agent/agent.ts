@@ -10,7 +10,7 @@ import type { Derived } from '../config/derive.js';
 import type { Engine, F32 } from '../engine/engine.js';
 import { RngStream } from '../engine/rng.js';
 import { WorldModel } from '../model/world-model.js';
-import { makeWorldModelConfig } from '../model/config.js';
+import { makeWorldModelConfig, type WorldModelConfig } from '../model/config.js';
 import type { ReplayBatch, ReplayBuffer } from '../replay/replay-buffer.js';
 import { CheckpointError } from '../errors.js';
 import { MppiPlanner, type PlanOutputs, type PlannerOptions } from './mppi.js';
@@ -36,18 +36,7 @@ export class Agent {
   reanalyzedTotal = 0;
 
   constructor(readonly engine: Engine, readonly cfg: Config, readonly derived: Derived, readonly maxBatch: number) {
-    const wmCfg = makeWorldModelConfig({
-      obsDim: derived.obsDim, actionDim: derived.actionDim,
-      latentDim: derived.latentDim, encDim: derived.encDim, mlpDim: derived.mlpDim,
-      numEncLayers: derived.numEncLayers, numQ: derived.numQ,
-      numBins: cfg.num_bins, vmin: cfg.vmin, vmax: cfg.vmax, simnormDim: cfg.simnorm_dim, dropout: cfg.dropout,
-      valueDropoutLayers: cfg.algo === 'bmpc' ? 'all' : 'first',
-      valueForm: cfg.value_form as 'Q' | 'V', policyForm: cfg.policy_form as 'tdmpc2' | 'bmpc',
-      logStdMin: cfg.log_std_min, logStdMax: cfg.log_std_max,
-      numRewardHeads: cfg.num_reward_heads, numRewardLayers: cfg.num_reward_layers,
-      numDynamicsHeads: cfg.num_dynamics_heads, priorScale: cfg.prior_scale, termination: cfg.termination,
-    });
-    this.model = new WorldModel(engine, wmCfg, { seed: cfg.seed });
+    this.model = new WorldModel(engine, worldModelConfigFor(cfg, derived), { seed: cfg.seed });
     this.updater = new Updater(engine, this.model, updateOptionsFromConfig(cfg, derived.discount));
     this.plannerModel = new WorldModelPlanner(this.model);
     const popts = plannerOptions(cfg, derived);
@@ -228,6 +217,21 @@ export class Agent {
     }
     this.reanalyzedTotal = (meta.reanalyzedTotal as number) ?? 0;
   }
+}
+
+/** The world-model config of a run (also used by the threaded runtime to size its parameter snapshot). */
+export function worldModelConfigFor(cfg: Config, derived: Derived): WorldModelConfig {
+  return makeWorldModelConfig({
+    obsDim: derived.obsDim, actionDim: derived.actionDim,
+    latentDim: derived.latentDim, encDim: derived.encDim, mlpDim: derived.mlpDim,
+    numEncLayers: derived.numEncLayers, numQ: derived.numQ,
+    numBins: cfg.num_bins, vmin: cfg.vmin, vmax: cfg.vmax, simnormDim: cfg.simnorm_dim, dropout: cfg.dropout,
+    valueDropoutLayers: cfg.algo === 'bmpc' ? 'all' : 'first',
+    valueForm: cfg.value_form as 'Q' | 'V', policyForm: cfg.policy_form as 'tdmpc2' | 'bmpc',
+    logStdMin: cfg.log_std_min, logStdMax: cfg.log_std_max,
+    numRewardHeads: cfg.num_reward_heads, numRewardLayers: cfg.num_reward_layers,
+    numDynamicsHeads: cfg.num_dynamics_heads, priorScale: cfg.prior_scale, termination: cfg.termination,
+  });
 }
 
 export function plannerOptions(cfg: Config, derived: Derived): PlannerOptions {
