@@ -15,6 +15,7 @@
 constexpr double kGemmParallelFlops = 2.0e6;  // below: one thread (wake-up costs a few us; notes: 64^3)
 constexpr i64 kBPackFloats = i64(1) << 22;    // 16 MiB of packed B per N block
 constexpr i64 kMaxTilePanels = 8;             // A panels per tile: 96 rows x 256 k = 96 KiB (L2)
+constexpr i64 kTilesPerThread = 8;            // with threads: small tiles, so a late thread costs little
 
 struct NoEpilogue {
   void operator()(i64, i64, int) const {}
@@ -63,10 +64,10 @@ static bool gemm_driver(Context& ctx, const GemmArgs& g, const Epi& epi, bool ha
   kc_step = (kc_step + 15) / 16 * 16;
   if (kc_step > KC) kc_step = KC;
 
-  // Tiles along M: at most kMaxTilePanels panels each, and with threads at least 4 per thread
+  // Tiles along M: at most kMaxTilePanels panels each, and with threads kTilesPerThread per thread
   // (dynamic scheduling then balances to within one small tile).
   i64 tiles_m = (panels_m + kMaxTilePanels - 1) / kMaxTilePanels;
-  if (parallel && tiles_m < 4 * nth) tiles_m = panels_m < 4 * nth ? panels_m : 4 * nth;
+  if (parallel && tiles_m < kTilesPerThread * nth) tiles_m = panels_m < kTilesPerThread * nth ? panels_m : kTilesPerThread * nth;
   // Few rows (e.g. a weight-gradient GEMM with small M): also split N so both threads get work.
   i64 tiles_n = 1;
   if (parallel && !has_epi && tiles_m < 2 * nth) tiles_n = (2 * nth + tiles_m - 1) / tiles_m;
