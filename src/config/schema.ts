@@ -136,9 +136,10 @@ export const SCHEMA = {
   actors: { type: int(1, 64), default: 1, doc: 'actor threads (runtime=threads)' },
   param_sync_interval: { type: int(1), default: 1, doc: 'actor steps between parameter snapshot reads' },
   learner_threads: { type: int(1, 64), default: 2, doc: 'engine threads of the learner (sync: of the whole loop)' },
-  metrics: { type: bool, default: false, doc: 'serve Prometheus /metrics' },
+  utd_error_band: { type: int(0), default: 16, doc: "threads: updates the learner may lag (actors then wait) or lead (it then waits) utd_ratio x env steps; Reverb's error_buffer, raised to ceil(utd_ratio x num_envs)" },
+  metrics: { type: bool, default: true, doc: 'serve Prometheus /metrics (runtime=threads)' },
   'metrics.host': { type: str, default: '127.0.0.1', doc: 'metrics listen address' },
-  'metrics.port': { type: int(1, 65535), default: 9464, doc: 'metrics listen port' },
+  'metrics.port': { type: int(0, 65535), default: 9464, doc: 'metrics listen port (0: any free port)' },
 } satisfies Record<string, FieldSpec>;
 
 export type ConfigKey = keyof typeof SCHEMA;

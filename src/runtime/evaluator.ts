@@ -1,0 +1,51 @@
+// Evaluation beside training: a piscina pool (one thread) runs evaluation tasks on the newest
+// parameter snapshot (actors/eval-worker.ts). A pool fits here because evaluations are
+// independent jobs that come and go; actors and the learner are long-lived loops with state
+// and are plain supervised worker threads instead.
+import { pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { workerFile } from './paths.js';
+import type { EvalTask, EvalTaskResult, RunPlan } from './control.js';
+import type { SnapshotBuffers } from './param-snapshot.js';
+
+export class Evaluator {
+  private readonly pool: Piscina;
+  private running: Promise<unknown> | null = null;
+  /** Evaluations submitted so far (the next task's index). */
+  count: number;
+
+  constructor(plan: RunPlan, snapshot: SnapshotBuffers, count: number) {
+    this.count = count;
+    this.pool = new Piscina({
+      filename: pathToFileURL(workerFile('actors/eval-worker')).href,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: 60_000,
+      workerData: { ...plan, snapshot },
+    });
+  }
+
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  /** Starts an evaluation at env step `step`; `done` receives its result. Skipped if one is running. */
+  submit(step: number, done: (step: number, r: EvalTaskResult) => void, failed: (err: Error) => void): boolean {
+    if (this.running) return false;
+    const task: EvalTask = { index: this.count++ };
+    this.running = (this.pool.run(task) as Promise<EvalTaskResult>).then(
+      (r) => { this.running = null; done(step, r); },
+      (err: Error) => { this.running = null; failed(err); },
+    );
+    return true;
+  }
+
+  /** Waits for the evaluation in flight, if any. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

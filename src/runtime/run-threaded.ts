@@ -1,0 +1,305 @@
+// All wiring of a threaded run (runtime=threads) lives here, like src/trainer/run.ts for the
+// synchronous loop (Sample Factory's connect_components):
+//
+//   validate (actors vs cores, replay vs batch, metrics port) ──► allocate every SharedArrayBuffer
+//   ──► restore replay/counters (resume=) ──► /metrics ──► learner thread (publishes version 0)
+//   ──► actor threads ──► piscina evaluator ──► supervise: log, evaluate, checkpoint, stop
+//
+// What runs where: the main thread only supervises (comlink), logs, serves /metrics and submits
+// evaluations; each actor thread steps its environments and plans; the learner thread updates,
+// reanalyzes, publishes parameters and writes checkpoints; one piscina thread evaluates.
+import os from 'node:os';
+import path from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Config } from '../config/schema.js';
+import { deriveConfig, type Derived } from '../config/derive.js';
+import { renderConfigYaml } from '../config/render.js';
+import { ConfigError, CheckpointError } from '../errors.js';
+import { makeTask } from '../envs/registry.js';
+import { VectorEnv } from '../envs/vector-env.js';
+import { ReplayBuffer } from '../replay/replay-buffer.js';
+import { requireSection, type CheckpointContents } from '../checkpoint/checkpoint-file.js';
+import { WorldModel } from '../model/world-model.js';
+import { JsEngine } from '../engine/js-engine.js';
+import { worldModelConfigFor } from '../agent/agent.js';
+import { RunLogger } from '../trainer/logger.js';
+import { RunMetrics } from '../metrics/registry.js';
+import { MetricsServer } from '../metrics/server.js';
+import { LOSS_TERMS } from '../metrics/layouts.js';
+import { allocateRuntimeBuffers, replayShapeFor, sharedBytes, type BufferPlan } from './buffers.js';
+import { RunHeader } from './header.js';
+import { RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
+import { Supervisor } from './supervisor.js';
+import { Evaluator } from './evaluator.js';
+import { ActorFailure, RuntimeError } from './errors.js';
+import { lagQuantiles } from './summary.js';
+import type { LearnerState, RunPlan, LearnerStats, EvalTaskResult } from './control.js';
+
+export interface ThreadedHandle {
+  supervisor: Supervisor;
+  header: RunHeader;
+  replay: ReplayBuffer;
+  metrics: RunMetrics;
+  metricsUrl: string | null;
+  limiter: RateLimiter;
+  dir: string;
+}
+
+export interface ThreadedOptions {
+  /** Polled by the supervision loop; true stops gracefully with a checkpoint (Ctrl-C). */
+  shouldStop?: () => boolean;
+  /** Called once every thread is started (tests reach the supervisor through it). */
+  onStart?: (run: ThreadedHandle) => void | Promise<void>;
+}
+
+export interface ThreadedSummary {
+  envSteps: number;
+  updates: number;
+  /** Updates per env step over the learning phase: (updates - pretrain) / (steps - learn start). */
+  utd: number;
+  /** The synchronous loop's update count for the same steps (rate limiter arithmetic). */
+  expectedUpdates: number;
+  policyLagP50: number;
+  policyLagP99: number;
+  restarts: number[];
+  wallSeconds: number;
+  checkpoint: string | null;
+  stopped: boolean;
+}
+
+export interface ThreadedResult {
+  dir: string;
+  state: LearnerState;
+  config: Config;
+  derived: Derived;
+  summary: ThreadedSummary;
+}
+
+const TICK_MS = 200;
+
+function envOptionsOf(cfg: Config) {
+  return {
+    actionRepeat: cfg.action_repeat,
+    rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
+    ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
+  };
+}
+
+/** Everything a threaded run checks before it allocates or starts anything. */
+async function planRun(cfg: Config): Promise<{ plan: RunPlan; bufferPlan: BufferPlan }> {
+  const cores = os.availableParallelism();
+  if (cfg.actors > cores) {
+    throw new ConfigError(`actors=${cfg.actors} is more than the ${cores} cores of this machine (each actor keeps one core busy, the learner needs another); use actors=${Math.max(1, cores - 1)}`);
+  }
+  const spec = makeTask(cfg.task);
+  const probe = await VectorEnv.create(spec, 1, envOptionsOf(cfg));
+  const task = { name: spec.name, obsDim: probe.obsDim, actionDim: probe.actionDim, episodeLength: probe.maxEpisodeSteps, episodic: spec.episodic };
+  probe.dispose();
+  const derived = deriveConfig(cfg, task);
+  const layout = WorldModel.layout(new JsEngine(1), worldModelConfigFor(cfg, derived));
+  const bufferPlan: BufferPlan = {
+    actors: cfg.actors, numEnvs: cfg.num_envs, capacity: derived.bufferSize,
+    obsDim: derived.obsDim, actionDim: derived.actionDim,
+    paramLength: layout.size, targetLength: layout.segment('value').length,
+  };
+  const shape = replayShapeFor(bufferPlan);
+  const slots = shape.numRings * shape.ringCapacity;
+  if (slots < cfg.batch_size) {
+    throw new ConfigError(`buffer_size (${derived.bufferSize} slots) is smaller than batch_size (${cfg.batch_size}); raise buffer_size to at least ${cfg.batch_size} or lower batch_size`);
+  }
+  if (shape.ringCapacity < cfg.horizon + 3) {
+    throw new ConfigError(`buffer_size (${derived.bufferSize}) split over ${shape.numRings} rings (actors x num_envs) leaves ${shape.ringCapacity} slots per ring, too few for slices of horizon+1 = ${cfg.horizon + 1} steps; raise buffer_size to at least ${shape.numRings * (cfg.horizon + 3)}`);
+  }
+  const N = cfg.num_envs;
+  const totalSteps = Math.ceil(cfg.steps / N) * N;
+  const limiter: RateLimiterOptions = {
+    utdRatio: cfg.utd_ratio, numEnvs: N, seedSteps: derived.seedSteps, pretrainUpdates: derived.pretrainUpdates,
+    errorBand: cfg.utd_error_band, totalSteps,
+  };
+  return { plan: { cfg, derived, limiter, totalSteps }, bufferPlan };
+}
+
+export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | null, dir: string, options: ThreadedOptions = {}): Promise<ThreadedResult> {
+  const t0 = Date.now();
+  const { plan, bufferPlan } = await planRun(cfg);
+  const { derived, totalSteps } = plan;
+  const limiter = new RateLimiter(plan.limiter);
+
+  let state: LearnerState | null = null;
+  if (resumeFrom) {
+    state = resumeFrom.meta.trainer as LearnerState;
+    if (state?.runtime !== 'threads') throw new CheckpointError(`checkpoint '${cfg.resume}' was written by runtime=sync; resume it with runtime=sync`);
+  }
+
+  // ---- shared memory, allocated once before any thread exists
+  const buffers = allocateRuntimeBuffers(bufferPlan);
+  const header = new RunHeader(buffers.header, cfg.actors);
+  const replay = new ReplayBuffer(buffers.replayShape, buffers.replay);
+  if (resumeFrom && state) {
+    for (const [name, arr] of Object.entries(replay.data)) {
+      const saved = requireSection(resumeFrom, `replay.${name}`, arr.constructor as never, arr.length);
+      (arr as Float32Array).set(saved as Float32Array);
+    }
+    header.initialize(state.step, state.updates, state.episodes);
+  }
+  const runInfo = {
+    task: cfg.task, algo: cfg.algo, runtime: cfg.runtime, actors: String(cfg.actors), num_envs: String(cfg.num_envs),
+    utd_ratio: String(cfg.utd_ratio), model_size: String(cfg.model_size), seed: String(cfg.seed), learner_threads: String(cfg.learner_threads),
+  };
+  const metrics = new RunMetrics({ header, replay, actorBlocks: buffers.actorBlocks, learnerBlock: buffers.learnerBlock, runInfo, task: cfg.task });
+  const server = cfg.metrics ? await MetricsServer.start(metrics, cfg['metrics.host'], cfg['metrics.port']) : null;
+
+  const say = (line: string) => { if (cfg.progress) console.log(line); };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'config.yaml'), renderConfigYaml(cfg, `# Resolved config of this run (tdmpc-runtime). Derived: ${JSON.stringify(derived)}`));
+  const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? state.step : null);
+  const mem = sharedBytes(buffers);
+  const shape = buffers.replayShape;
+  say(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime threads: ${cfg.actors} actor(s) x ${cfg.num_envs} env(s), learner x${cfg.learner_threads} engine threads | ${bufferPlan.paramLength.toLocaleString()} params | seed steps ${derived.seedSteps} | ${dir}`);
+  say(`replay: ${shape.numRings} rings (${cfg.actors} shard(s) x ${cfg.num_envs}) x ${shape.ringCapacity} slots = ${(shape.numRings * shape.ringCapacity).toLocaleString()} transitions, ${(mem.replay / 2 ** 20).toFixed(1)} MiB shared; parameter snapshot ${(mem.snapshot / 2 ** 20).toFixed(1)} MiB; utd ${cfg.utd_ratio} (band ${limiter.band} updates, ${limiter.finalUpdates} updates in all)${server ? ` | metrics ${server.url}` : ''}`);
+
+  const supervisor = new Supervisor(plan, buffers, header, metrics, {
+    maxFailures: 5, backoffBaseMs: 100, backoffMaxMs: 5000,
+    log: (line) => { console.error(`tdmpc: ${line}`); logger.metrics(header.inserts(), 'train', { event: 'actor_crash', message: line }); },
+  });
+  const handle: ThreadedHandle = { supervisor, header, replay, metrics, metricsUrl: server?.url ?? null, limiter, dir };
+  const ckptDir = path.join(dir, 'checkpoints');
+  let lastCheckpoint: string | null = cfg.resume;
+  let evaluator: Evaluator | null = null;
+  let stopped = false;
+  let learnerStats: LearnerStats | null = null;
+
+  const evalDone = (step: number, r: EvalTaskResult) => {
+    logger.evaluation(step, r.reward);
+    logger.metrics(step, 'eval', { ...r.metrics, parameter_version: r.version });
+    metrics.evalReturn.set({ task: cfg.task }, r.reward);
+    metrics.evalStep.set({ task: cfg.task }, step);
+    say(`eval @ ${step}: return ${r.reward.toFixed(1)} (parameter version ${r.version})${r.summary ? ' | ' + r.summary : ''}`);
+  };
+  const evalFailed = (err: Error) => { console.error(`tdmpc: evaluation failed: ${err.message}`); };
+  const lastReturn = (): number | null => {
+    const { actors } = metrics.snapshot();
+    let best: number | null = null;
+    let beat = -1;
+    for (const b of actors) if (b.scalar('episodes') > 0 && b.scalar('heartbeat_seconds') > beat) { beat = b.scalar('heartbeat_seconds'); best = b.scalar('last_episode_return'); }
+    return best ?? state?.lastReturn ?? null;
+  };
+  const checkpoint = async (name: string): Promise<string> => {
+    const file = path.join(ckptDir, name);
+    await supervisor.learnerApi().checkpoint(file, { episodes: header.episodes(), lastReturn: lastReturn(), written: new Date().toISOString() });
+    lastCheckpoint = file;
+    return file;
+  };
+
+  try {
+    await supervisor.startLearner(resumeFrom ? cfg.resume : null);
+    const learnerRun = supervisor.runLearner();
+    learnerRun.then((s) => { learnerStats = s; }, () => undefined);
+    supervisor.startActors();
+    if (cfg.eval_episodes > 0) evaluator = new Evaluator(plan, buffers.snapshot, state ? Math.ceil(state.step / cfg.eval_freq) : 0);
+    await options.onStart?.(handle);
+
+    // ---- supervision loop
+    let nextEval = state ? Math.ceil(state.step / cfg.eval_freq) * cfg.eval_freq : 0;
+    let nextLog = state ? Math.floor(state.step / cfg.log_freq) * cfg.log_freq + cfg.log_freq : cfg.log_freq;
+    let nextCkpt = cfg.checkpoint_freq > 0 ? (state ? Math.floor(state.step / cfg.checkpoint_freq) + 1 : 1) * cfg.checkpoint_freq : Infinity;
+    let wallAt = performance.now();
+    let stepsAt = header.inserts();
+    let done = false;
+    const learnerFinished = learnerRun.then(() => 'done' as const, () => 'failed' as const);
+    while (!done) {
+      let timer: NodeJS.Timeout | undefined;
+      const tick = await Promise.race([
+        learnerFinished,
+        supervisor.failure,
+        new Promise<'tick'>((r) => { timer = setTimeout(() => r('tick'), TICK_MS); }),
+      ]);
+      clearTimeout(timer);
+      if (tick === 'failed') await supervisor.failure; // throws the learner's error
+      done = tick === 'done';
+      const I = header.inserts();
+      if (evaluator && I >= nextEval && I < totalSteps && !evaluator.busy) {
+        evaluator.submit(nextEval, evalDone, evalFailed);
+        nextEval = (Math.floor(I / cfg.eval_freq) + 1) * cfg.eval_freq;
+      }
+      if (I >= nextLog || done) {
+        const now = performance.now();
+        const sps = ((I - stepsAt) * 1000) / Math.max(1, now - wallAt);
+        wallAt = now;
+        stepsAt = I;
+        nextLog = (Math.floor(I / cfg.log_freq) + 1) * cfg.log_freq;
+        const { learner, actors } = metrics.snapshot();
+        const u = learner.scalar('updates');
+        const lag = lagQuantiles(actors, [0.5, 0.99]);
+        const losses: Record<string, number> = {};
+        for (const key of Object.keys(LOSS_TERMS)) losses[key] = learner.scalar(key);
+        const ret = lastReturn();
+        logger.metrics(I, 'train', {
+          ...losses, grad_norm: learner.scalar('grad_norm'), updates: u, episodes: header.episodes(), steps_per_s: sps,
+          utd_realized: u / Math.max(1, I), policy_lag_p50: lag[0], policy_lag_p99: lag[1], parameter_version: learner.scalar('version'),
+          actor_restarts: supervisor.restarts().reduce((s, x) => s + x, 0), ...(ret !== null ? { episode_return: ret } : {}),
+        });
+        logger.progress(I, totalSteps, sps, ret, `${u} updates | lag p50 ${lag[0]}`);
+      }
+      if (!done && I >= nextCkpt) {
+        nextCkpt = (Math.floor(I / cfg.checkpoint_freq) + 1) * cfg.checkpoint_freq;
+        await supervisor.pauseActors();
+        try {
+          await checkpoint(`step-${header.inserts()}.ckpt`);
+        } finally {
+          supervisor.resumeActors();
+        }
+      }
+      if (!done && options.shouldStop?.()) {
+        stopped = true;
+        break;
+      }
+    }
+
+    // ---- wind down: actors stop (or are done), the learner returns, then evaluate and checkpoint
+    await supervisor.stopActors();
+    const stats = learnerStats ?? await Promise.race([learnerRun, supervisor.failure]);
+    logger.endProgress();
+    const I = header.inserts();
+    if (evaluator) {
+      await evaluator.idle();
+      if (!stopped) {
+        evaluator.submit(I, evalDone, evalFailed);
+        await evaluator.idle();
+      }
+    }
+    const file = await checkpoint(!stopped && I >= totalSteps ? 'final.ckpt' : `step-${I}.ckpt`);
+    const lag = lagQuantiles(metrics.snapshot().actors, [0.5, 0.99]);
+    const pre = derived.pretrainUpdates;
+    const learnSteps = Math.max(0, I - limiter.learnStart);
+    const summary: ThreadedSummary = {
+      envSteps: I, updates: stats.updates,
+      utd: learnSteps > 0 ? (stats.updates - (stats.updates > 0 ? pre : 0)) / learnSteps : 0,
+      expectedUpdates: limiter.exactTarget(I), policyLagP50: lag[0], policyLagP99: lag[1],
+      restarts: supervisor.restarts(), wallSeconds: (Date.now() - t0) / 1000, checkpoint: file, stopped,
+    };
+    say(`done: ${I} env steps, ${stats.updates} updates (realized utd ${summary.utd.toFixed(4)} over the ${learnSteps} learning steps, target ${cfg.utd_ratio}; ${summary.expectedUpdates} expected) in ${summary.wallSeconds.toFixed(0)} s | policy lag p50 ${lag[0]} p99 ${lag[1]} | actor restarts ${summary.restarts.join(',')}; checkpoint ${file}`);
+    const learnerState: LearnerState = {
+      runtime: 'threads', step: I, updates: stats.updates, episodes: header.episodes(), samples: stats.samples,
+      lastReturn: lastReturn(), ledger: { carry: 0, fed: 0, earned: 0 }, sampleRng: { seed: 0, counter: 0 },
+    };
+    return { dir, state: learnerState, config: cfg, derived, summary };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    let where = lastCheckpoint ? `the last checkpoint is ${lastCheckpoint} (continue with resume=${lastCheckpoint})` : 'no checkpoint was written';
+    if (err instanceof ActorFailure) {
+      // The learner is fine: stop the actors and keep what it has learned.
+      try {
+        await supervisor.stopActors(10_000);
+        const file = await checkpoint(`step-${header.inserts()}.ckpt`);
+        where = `checkpoint ${file} (continue with resume=${file})`;
+      } catch { /* keep the previous checkpoint */ }
+    }
+    if (err instanceof RuntimeError) throw new (err.constructor as typeof RuntimeError)(`${message}; the run stopped; ${where}`);
+    throw err;
+  } finally {
+    await supervisor.shutdown();
+    await evaluator?.close();
+    await server?.close();
+  }
+}
