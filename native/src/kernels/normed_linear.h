@@ -69,9 +69,7 @@ static inline void nl_forward_row(const NormedLinearArgs& a, i64 r) {
     if (mish) v = vmish(v);
     vstore_n(y + j, v, k);
   }
-  if (a.act == 2) {
-    for (i64 g0 = 0; g0 < D; g0 += a.group) row_softmax(y + g0, y + g0, a.group);
-  }
+  if (a.act == 2) simnorm_span(y, y, D, a.group);
 }
 
 template <class Isa>
@@ -119,12 +117,7 @@ static inline void nl_backward_row(const NormedLinearArgs& a, i64 r, float* norm
     }
     vstore_n(dy + j, d, k);
   }
-  if (a.act == 2) {  // SimNorm backward per group: dy = out ⊙ (dout - Σ out·dout)
-    for (i64 g0 = 0; g0 < D; g0 += a.group) {
-      const float sg = row_dot(o + g0, go + g0, a.group);
-      for (i64 q = g0; q < g0 + a.group; ++q) dy[q] = o[q] * (go[q] - sg);
-    }
-  }
+  if (a.act == 2) simnorm_backward_span(o, go, dy, D, a.group, false);  // dy = out ⊙ (dout - Σ out·dout)
   // LayerNorm backward (llm.c layernorm_backward): dnorm = dy·gamma,
   // dlin = rstd·(dnorm - mean(dnorm) - norm·mean(dnorm·norm)).
   vf sd = vzero(), sdn = vzero();

@@ -76,15 +76,66 @@ static inline void group_softmax_backward(const float* y, const float* dy, float
   }
 }
 
+/** True when groups of G never straddle a vector (G a power of two dividing W): segmented path. */
+static inline bool groups_fit_vectors(i64 G) { return G <= W && (W % G) == 0; }
+
+/**
+ * SimNorm of n values (n a multiple of G): softmax over each group of G, y = e^(x - max)·(1/Σ).
+ * y may alias x.
+ */
+static inline void simnorm_span(const float* x, float* y, i64 n, i64 G) {
+  if (!groups_fit_vectors(G)) {
+    for (i64 g0 = 0; g0 < n; g0 += G) row_softmax(x + g0, y + g0, G);
+    return;
+  }
+  const vf one = vset1(1.0f);
+  i64 j = 0;
+  for (; j + W <= n; j += W) {
+    const vf v = vload(x + j);
+    const vf e = vexp(vsub(v, vseg_max(v, G)));
+    vstore(y + j, vmul(e, vdiv(one, vseg_sum(e, G))));
+  }
+  if (j < n) {  // whole groups only: lanes past n form their own (discarded) groups
+    const vf v = vload_n(x + j, n - j, 0.0f);
+    const vf e = vexp(vsub(v, vseg_max(v, G)));
+    vstore_n(y + j, vmul(e, vdiv(one, vseg_sum(e, G))), n - j);
+  }
+}
+
+/**
+ * SimNorm backward of n values: g = y ⊙ (dy - Σ_group y·dy); dx += g when accumulate, else dx = g.
+ */
+static inline void simnorm_backward_span(const float* y, const float* dy, float* dx, i64 n, i64 G, bool accumulate) {
+  if (!groups_fit_vectors(G)) {
+    for (i64 g0 = 0; g0 < n; g0 += G) {
+      if (!accumulate) std::memset(dx + g0, 0, size_t(G) * sizeof(float));
+      group_softmax_backward(y + g0, dy + g0, dx + g0, G);
+    }
+    return;
+  }
+  i64 j = 0;
+  for (; j + W <= n; j += W) {
+    const vf yv = vload(y + j), d = vload(dy + j);
+    const vf g = vmul(yv, vsub(d, vseg_sum(vmul(yv, d), G)));
+    vstore(dx + j, accumulate ? vadd(vload(dx + j), g) : g);
+  }
+  if (j < n) {
+    const i64 k = n - j;
+    const vf yv = vload_n(y + j, k, 0.0f), d = vload_n(dy + j, k, 0.0f);
+    const vf g = vmul(yv, vsub(d, vseg_sum(vmul(yv, d), G)));
+    vstore_n(dx + j, accumulate ? vadd(vload_n(dx + j, k, 0.0f), g) : g, k);
+  }
+}
+
 static void simnorm_forward(Context& ctx, i64 R, i64 D, i64 G, const float* x, float* y) {
   for_rows(ctx, R, rows_per_chunk(D), double(R) * double(D), [&](i64 r0, i64 r1, int) {
-    for (i64 g0 = r0 * D; g0 < r1 * D; g0 += G) row_softmax(x + g0, y + g0, G);
+    simnorm_span(x + r0 * D, y + r0 * D, (r1 - r0) * D, G);
   });
 }
 
 static void simnorm_backward(Context& ctx, i64 R, i64 D, i64 G, const float* y, const float* dy, float* dx) {
   for_rows(ctx, R, rows_per_chunk(D), double(R) * double(D), [&](i64 r0, i64 r1, int) {
-    for (i64 g0 = r0 * D; g0 < r1 * D; g0 += G) group_softmax_backward(y + g0, dy + g0, dx + g0, G);
+    simnorm_backward_span(y + r0 * D, dy + r0 * D, dx + r0 * D, (r1 - r0) * D, G, true);
   });
 }
 

@@ -28,6 +28,19 @@ static inline vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
 static inline vf vmin(vf a, vf b) { return _mm256_min_ps(a, b); }
 static inline vf vsqrt(vf a) { return _mm256_sqrt_ps(a); }
 static inline vf vselect_gt(vf a, vf b, vf x, vf y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+/** Segmented max / sum over aligned groups of G = 1, 2, 4 or 8 lanes (see vec_avx512.h). */
+static inline vf vseg_max(vf v, int64_t G) {
+  if (G >= 2) v = _mm256_max_ps(v, _mm256_permute_ps(v, 0xB1));
+  if (G >= 4) v = _mm256_max_ps(v, _mm256_permute_ps(v, 0x4E));
+  if (G >= 8) v = _mm256_max_ps(v, _mm256_permute2f128_ps(v, v, 0x01));
+  return v;
+}
+static inline vf vseg_sum(vf v, int64_t G) {
+  if (G >= 2) v = _mm256_add_ps(v, _mm256_permute_ps(v, 0xB1));
+  if (G >= 4) v = _mm256_add_ps(v, _mm256_permute_ps(v, 0x4E));
+  if (G >= 8) v = _mm256_add_ps(v, _mm256_permute2f128_ps(v, v, 0x01));
+  return v;
+}
 static inline float vsum(vf a) {
   const __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
   const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));

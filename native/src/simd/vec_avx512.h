@@ -33,6 +33,26 @@ static inline vf vsqrt(vf a) { return _mm512_sqrt_ps(a); }
 static inline vf vselect_gt(vf a, vf b, vf x, vf y) {
   return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x);
 }
+/**
+ * Segmented reductions over aligned groups of G lanes (G = 1, 2, 4, 8 or 16): every lane gets its
+ * group's max / sum, the same value in every lane of a group (a symmetric butterfly). SimNorm uses
+ * them to softmax W/G groups per instruction instead of one group at a time.
+ */
+static inline vf vseg_max(vf v, int64_t G) {
+  if (G >= 2) v = _mm512_max_ps(v, _mm512_permute_ps(v, 0xB1));         // swap neighbours
+  if (G >= 4) v = _mm512_max_ps(v, _mm512_permute_ps(v, 0x4E));         // swap pairs
+  if (G >= 8) v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, 0xB1));   // swap 128-bit blocks
+  if (G >= 16) v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, 0x4E));  // swap 256-bit halves
+  return v;
+}
+static inline vf vseg_sum(vf v, int64_t G) {
+  if (G >= 2) v = _mm512_add_ps(v, _mm512_permute_ps(v, 0xB1));
+  if (G >= 4) v = _mm512_add_ps(v, _mm512_permute_ps(v, 0x4E));
+  if (G >= 8) v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0xB1));
+  if (G >= 16) v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4E));
+  return v;
+}
+
 /** Horizontal sum in a fixed tree order (deterministic). */
 static inline float vsum(vf a) { return _mm512_reduce_add_ps(a); }
 static inline float vmaxr(vf a) { return _mm512_reduce_max_ps(a); }

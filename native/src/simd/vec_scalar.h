@@ -23,6 +23,9 @@ static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
 static inline vf vmin(vf a, vf b) { return a < b ? a : b; }
 static inline vf vsqrt(vf a) { return std::sqrt(a); }
 static inline vf vselect_gt(vf a, vf b, vf x, vf y) { return a > b ? x : y; }
+// Groups of G = 1 lane only (the row-wise code checks W % G == 0 before using these).
+static inline vf vseg_max(vf v, int64_t) { return v; }
+static inline vf vseg_sum(vf v, int64_t) { return v; }
 static inline float vsum(vf a) { return a; }
 static inline float vmaxr(vf a) { return a; }
 static inline vf vexp(vf x) { return std::exp(x); }
