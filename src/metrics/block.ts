@@ -139,16 +139,23 @@ export function allocateBlock(layout: BlockLayout): SharedArrayBuffer {
   return new SharedArrayBuffer(layout.bytes());
 }
 
-/** Copies a block under its seqlock. After `maxTries` busy rounds it returns the last copy (a writer that died mid-update). */
-export function readBlock(layout: BlockLayout, buffer: SharedArrayBuffer, maxTries = 1000): BlockSnapshot {
+/**
+ * Copies a block under its seqlock. A writer preempted inside begin()..end() (more busy threads than
+ * cores) is waited for, sleeping 0.1 ms at a time, up to `maxWaitMs`; a writer that never ends (its
+ * thread died mid-update, before repairBlock) gets the last copy as is.
+ */
+export function readBlock(layout: BlockLayout, buffer: SharedArrayBuffer, maxWaitMs = 200): BlockSnapshot {
   const seq = new Int32Array(buffer, 0, 1);
   const src = new Float64Array(buffer);
   const out = new Float64Array(layout.words);
-  for (let i = 0; i < maxTries; i++) {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = performance.now() + maxWaitMs;
+  for (let i = 0; ; i++) {
     const s = Atomics.load(seq, 0);
-    if (s & 1) continue;
     out.set(src);
-    if (Atomics.load(seq, 0) === s) break;
+    if (!(s & 1) && Atomics.load(seq, 0) === s) break;
+    if (performance.now() > deadline) break;
+    if (i >= 100) Atomics.wait(nap, 0, 0, 0.1);
   }
   return new BlockSnapshot(layout, out);
 }

@@ -10,12 +10,13 @@
 // Reanalysis is scheduled by the learner's own update count and never spends this budget.
 //
 //   learner may run update u+1 when   u + 1 <= target(I) + band (only once I > S0)  and  u + 1 <= target(total)
-//   an actor may commit N more steps  when   target(I + N) - u <= band
+//   an actor may take N more steps    when   target(I') - u <= band    (I' = steps claimed so far)
 //
-// so updates stay within `band` of utd_ratio x inserts on both sides, and both sides wait with
-// Atomics.waitAsync on the other's counter (no busy loop). The band is at least ceil(utd * N) so one
-// vector step always fits (a smaller band would deadlock). With several actors each checks before
-// its own step, so the actors' side can overshoot by (actors - 1) x N x utd.
+// so updates stay within `band` (+ one vector step's utd x N) of utd_ratio x inserts on both sides,
+// and both sides wait with Atomics.waitAsync on the other's counter (no busy loop). The actors'
+// check is on the backlog before their step, so the step that earns the pretraining burst is never
+// blocked by it (which would deadlock: the learner needs that step to start). With several actors
+// in flight the actors' side can overshoot by another (actors - 1) x N x utd.
 import { UpdateTokens } from '../trainer/update-tokens.js';
 import { waitWhileEqual } from './atomics.js';
 import { kUpdates, kInsertSeq, type RunHeader } from './header.js';
@@ -60,9 +61,13 @@ export class RateLimiter {
     return n;
   }
 
-  /** Actor side: may N more env steps be committed with the learner at `updates`? */
+  /**
+   * Actor side: may N more env steps be committed with the learner at `updates`? Checked on the
+   * backlog before the insert, so the insert that starts learning (and earns the pretraining
+   * burst, which may exceed the band) always goes through, and the actors then wait for the burst.
+   */
   mayInsert(inserts: number, updates: number): boolean {
-    return this.approxTarget(inserts + this.opts.numEnvs) - updates <= this.band;
+    return this.approxTarget(inserts) - updates <= this.band;
   }
 
   /**

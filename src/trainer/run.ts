@@ -16,6 +16,8 @@ import { CheckpointError, ConfigError } from '../errors.js';
 import { readCheckpoint, requireSection, writeCheckpoint } from '../checkpoint/checkpoint-file.js';
 import { OnlineTrainer, type TrainerState } from './online-trainer.js';
 import { RunLogger } from './logger.js';
+import type { LearnerState } from '../runtime/control.js';
+import type { ThreadedOptions, ThreadedSummary } from '../runtime/run-threaded.js';
 
 /** Keys that may differ from the checkpoint's config when resuming (they do not change the math). */
 const RESUME_OVERRIDABLE = new Set(['steps', 'progress', 'checkpoint_freq', 'log_freq', 'resume', 'eval_episodes', 'eval_pi', 'eval_value', 'metrics', 'metrics.host', 'metrics.port']);
@@ -26,9 +28,12 @@ export function runDir(cfg: Config): string {
 
 export interface RunResult {
   dir: string;
-  state: TrainerState;
+  /** Synchronous loop state, or the learner's state of a threaded run (both have step and updates). */
+  state: TrainerState | LearnerState;
   config: Config;
   derived: Derived;
+  /** Threaded runs: realized UTD, policy lag, restarts (src/runtime/run-threaded.ts). */
+  summary?: ThreadedSummary;
 }
 
 /** Resolves the config of a run: from the args, or from the checkpoint when resume= is given. */
@@ -55,12 +60,15 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
 export interface RunOptions {
   /** Polled after every vector step; true stops the run gracefully (with a checkpoint). */
   shouldStop?: () => boolean;
+  /** runtime=threads: called once all threads run (tests reach the supervisor through it). */
+  onThreadsStart?: ThreadedOptions['onStart'];
 }
 
 export async function runTraining(args: string[], options: RunOptions = {}): Promise<RunResult> {
   const { cfg, resumeFrom } = resolveConfig(args);
   if (cfg.runtime === 'threads') {
-    throw new ConfigError("runtime=threads is not available in this build yet; use runtime=sync");
+    const { runThreaded } = await import('../runtime/run-threaded.js');
+    return runThreaded(cfg, resumeFrom, runDir(cfg), { shouldStop: options.shouldStop, onStart: options.onThreadsStart });
   }
   const spec = makeTask(cfg.task); // unknown task: EnvError with the closest names
   const envOptions = {
