@@ -97,8 +97,11 @@ async function planRun(cfg: Config): Promise<{ plan: RunPlan; bufferPlan: Buffer
   probe.dispose();
   const derived = deriveConfig(cfg, task);
   const layout = WorldModel.layout(new JsEngine(1), worldModelConfigFor(cfg, derived));
+  // derived.bufferSize caps replay at the run's length. Shards fill unevenly (a faster actor takes
+  // more steps), so while buffer_size allows it every shard may hold up to that whole length:
+  // nothing is overwritten in a run that fits buffer_size, whichever actor took the steps.
   const bufferPlan: BufferPlan = {
-    actors: cfg.actors, numEnvs: cfg.num_envs, capacity: derived.bufferSize,
+    actors: cfg.actors, numEnvs: cfg.num_envs, capacity: Math.min(cfg.buffer_size, derived.bufferSize * cfg.actors),
     obsDim: derived.obsDim, actionDim: derived.actionDim,
     paramLength: layout.size, targetLength: layout.segment('value').length,
   };

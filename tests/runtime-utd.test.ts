@@ -1,0 +1,83 @@
+// UTD control with real threads: a threaded run ends with exactly the synchronous loop's update
+// count for the same steps, and its realized updates per env step over the learning phase is
+// within 2% of utd_ratio, for utd 0.5, 1 and 4 (and with 2 actors x 2 envs). Pure checks of the
+// rate limiter's arithmetic come first.
+import { describe, expect, it } from 'vitest';
+import { runTraining } from '../src/trainer/run.js';
+import { RateLimiter, UpdateLedger } from '../src/runtime/rate-limiter.js';
+import { UpdateTokens } from '../src/trainer/update-tokens.js';
+import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
+
+/** The synchronous loop's update count, by its own token arithmetic (online-trainer.ts). */
+function syncCount(steps: number, N: number, seedSteps: number, pretrain: number, utd: number): number {
+  const tokens = new UpdateTokens(utd);
+  let updates = 0;
+  let pretrained = false;
+  for (let step = 0; step < steps; step += N) {
+    if (step >= seedSteps) {
+      updates += tokens.add(N);
+      if (!pretrained) { pretrained = true; updates += pretrain; }
+    }
+  }
+  return updates;
+}
+
+describe('rate limiter arithmetic', () => {
+  it("exact target equals the synchronous loop's count; the ledger reaches it", () => {
+    for (const utd of [0.1, 0.5, 1, 1.5, 4]) {
+      for (const N of [1, 3, 4]) {
+        const total = Math.ceil(1000 / N) * N;
+        const lim = new RateLimiter({ utdRatio: utd, numEnvs: N, seedSteps: 101, pretrainUpdates: 7, errorBand: 8, totalSteps: total });
+        expect(lim.finalUpdates, `utd ${utd} N ${N}`).toBe(syncCount(total, N, 101, 7, utd));
+        const ledger = new UpdateLedger(lim);
+        ledger.sync(lim.learnStart);
+        expect(ledger.mayUpdate(0)).toBe(false); // min size: nothing before the first learning step
+        for (let I = lim.learnStart; I <= total; I += N) ledger.sync(I);
+        expect(ledger.earned).toBe(lim.finalUpdates);
+        expect(Math.abs(lim.approxTarget(total) - lim.finalUpdates)).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('bounds both sides by the band and never lets the learner pass the run total', () => {
+    const lim = new RateLimiter({ utdRatio: 1, numEnvs: 1, seedSteps: 10, pretrainUpdates: 0, errorBand: 4, totalSteps: 100 });
+    expect(lim.band).toBe(4);
+    expect(lim.mayInsert(5, 0)).toBe(true); // seeding: never blocked
+    expect(lim.mayInsert(14, 0)).toBe(true); // backlog 4 = band
+    expect(lim.mayInsert(15, 0)).toBe(false); // backlog 5 > band: actors wait
+    const ledger = new UpdateLedger(lim);
+    ledger.sync(12); // 2 learning steps -> 2 updates earned
+    expect(ledger.earned).toBe(2);
+    expect(ledger.mayUpdate(5)).toBe(true); // 6 <= 2 + 4: learner may lead by the band
+    expect(ledger.mayUpdate(6)).toBe(false);
+    ledger.sync(100);
+    expect(ledger.mayUpdate(89)).toBe(true);
+    expect(ledger.mayUpdate(90)).toBe(false); // total = 90
+    // A band below one vector step's worth is raised (utd 4 x 8 envs).
+    expect(new RateLimiter({ utdRatio: 4, numEnvs: 8, seedSteps: 0, pretrainUpdates: 0, errorBand: 1, totalSteps: 80 }).band).toBe(32);
+  });
+});
+
+describe('threaded runs keep the UTD ratio', () => {
+  for (const [utd, actors, envs] of [[0.5, 1, 1], [1, 2, 2], [4, 1, 1]] as const) {
+    it(`utd ${utd}, ${actors} actor(s) x ${envs} env(s)`, async () => {
+      const steps = 600;
+      const res = await runTraining([...TINY_THREADS, `steps=${steps}`, `utd_ratio=${utd}`, `actors=${actors}`, `num_envs=${envs}`, 'eval_episodes=0', `work_dir=${workDir('utd')}`]);
+      const s = res.summary!;
+      const total = Math.ceil(steps / envs) * envs;
+      expect(s.envSteps).toBe(total);
+      expect(s.updates).toBe(syncCount(total, envs, 100, 20, utd));
+      expect(s.updates).toBe(s.expectedUpdates);
+      expect(Math.abs(s.utd - utd) / utd).toBeLessThan(0.02);
+      expect(s.restarts.every((r) => r === 0)).toBe(true);
+    });
+  }
+
+  it("matches a runtime=sync run's update count on the same work", async () => {
+    const args = [...TINY_THREADS, 'steps=300', 'utd_ratio=0.5', 'eval_episodes=0'];
+    const threads = await runTraining([...args, `work_dir=${workDir('utd-t')}`]);
+    const sync = await runTraining([...args, 'runtime=sync', `work_dir=${workDir('utd-s')}`]);
+    expect(threads.state.step).toBe(sync.state.step);
+    expect(threads.state.updates).toBe(sync.state.updates);
+  });
+});
