@@ -86,7 +86,7 @@ function envOptionsOf(cfg: Config) {
 }
 
 /** Everything a threaded run checks before it allocates or starts anything. */
-async function planRun(cfg: Config): Promise<{ plan: RunPlan; bufferPlan: BufferPlan }> {
+async function planRun(cfg: Config, resumeSlots: number | null): Promise<{ plan: RunPlan; bufferPlan: BufferPlan }> {
   const cores = os.availableParallelism();
   if (cfg.actors > cores) {
     throw new ConfigError(`actors=${cfg.actors} is more than the ${cores} cores of this machine (each actor keeps one core busy, the learner needs another); use actors=${Math.max(1, cores - 1)}`);
@@ -101,7 +101,8 @@ async function planRun(cfg: Config): Promise<{ plan: RunPlan; bufferPlan: Buffer
   // more steps), so while buffer_size allows it every shard may hold up to that whole length:
   // nothing is overwritten in a run that fits buffer_size, whichever actor took the steps.
   const bufferPlan: BufferPlan = {
-    actors: cfg.actors, numEnvs: cfg.num_envs, capacity: Math.min(cfg.buffer_size, derived.bufferSize * cfg.actors),
+    // A resumed run keeps its checkpoint's replay (steps= may grow on resume; the rings do not).
+    actors: cfg.actors, numEnvs: cfg.num_envs, capacity: resumeSlots ?? Math.min(cfg.buffer_size, derived.bufferSize * cfg.actors),
     obsDim: derived.obsDim, actionDim: derived.actionDim,
     paramLength: layout.size, targetLength: layout.segment('value').length,
   };
@@ -124,7 +125,7 @@ async function planRun(cfg: Config): Promise<{ plan: RunPlan; bufferPlan: Buffer
 
 export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | null, dir: string, options: ThreadedOptions = {}): Promise<ThreadedResult> {
   const t0 = Date.now();
-  const { plan, bufferPlan } = await planRun(cfg);
+  const { plan, bufferPlan } = await planRun(cfg, resumeFrom?.sections['replay.flags']?.length ?? null);
   const { derived, totalSteps } = plan;
   const limiter = new RateLimiter(plan.limiter);
 
