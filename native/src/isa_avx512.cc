@@ -22,10 +22,10 @@ constexpr const char* kIsaName = "avx512";
 struct GemmIsa {
   static constexpr int MR = 12, NR = 32, KC = 256;
   static void pack_a(float* d, const float* A, bool ta, i64 M, i64 K, i64 m0, int mr, i64 k0, int kc) {
-    pack_a_avx512(d, A, ta, M, K, m0, mr, k0, kc);
+    pack_a_avx512<MR>(d, A, ta, M, K, m0, mr, k0, kc);
   }
   static void pack_b(float* d, const float* B, bool tb, i64 N, i64 K, i64 n0, int nr) {
-    pack_b_avx512(d, B, tb, N, K, n0, nr);
+    pack_b_avx512<NR>(d, B, tb, N, K, n0, nr);
   }
 };
 

@@ -35,13 +35,15 @@ static inline void transpose16(__m512 r[16]) {
   }
 }
 
-/** pack_a_generic<12> for AVX-512: dst [kc][12]. */
+/** pack_a_generic<MR> for AVX-512 (MR <= 16): dst [kc][MR]. */
+template <int MR>
 static void pack_a_avx512(float* __restrict dst, const float* __restrict A, bool ta, i64 M, i64 K,
                           i64 m0, int mr, i64 k0, int kc) {
   const __mmask16 row_mask = tail_mask(mr);
+  const __mmask16 out_mask = tail_mask(MR);
   if (ta) {
     const float* src = A + k0 * M + m0;
-    for (int k = 0; k < kc; ++k) _mm512_mask_storeu_ps(dst + k * 12, 0x0FFF, _mm512_maskz_loadu_ps(row_mask, src + k * M));
+    for (int k = 0; k < kc; ++k) _mm512_mask_storeu_ps(dst + k * MR, out_mask, _mm512_maskz_loadu_ps(row_mask, src + k * M));
     return;
   }
   const float* src = A + m0 * K + k0;
@@ -49,28 +51,33 @@ static void pack_a_avx512(float* __restrict dst, const float* __restrict A, bool
     const int kk = kc - k < 16 ? kc - k : 16;
     const __mmask16 km = tail_mask(kk);
     __m512 r[16];
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; ++i) r[i] = i < mr ? _mm512_maskz_loadu_ps(km, src + i * K + k) : _mm512_setzero_ps();
-    r[12] = r[13] = r[14] = r[15] = _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) r[i] = i < mr ? _mm512_maskz_loadu_ps(km, src + i * K + k) : _mm512_setzero_ps();
     transpose16(r);
     if (kk == 16) {
 #pragma GCC unroll 16
-      for (int c = 0; c < 16; ++c) _mm512_mask_storeu_ps(dst + (k + c) * 12, 0x0FFF, r[c]);
+      for (int c = 0; c < 16; ++c) _mm512_mask_storeu_ps(dst + (k + c) * MR, out_mask, r[c]);
     } else {
-      for (int c = 0; c < kk; ++c) _mm512_mask_storeu_ps(dst + (k + c) * 12, 0x0FFF, r[c]);
+      for (int c = 0; c < kk; ++c) _mm512_mask_storeu_ps(dst + (k + c) * MR, out_mask, r[c]);
     }
   }
 }
 
-/** pack_b_generic<32> for AVX-512: dst [K][32] (64-byte aligned rows). */
+/** pack_b_generic<NR> for AVX-512 (NR a multiple of 16): dst [K][NR] (64-byte aligned rows). */
+template <int NR>
 static void pack_b_avx512(float* __restrict dst, const float* __restrict B, bool tb, i64 N, i64 K,
                           i64 n0, int nr) {
+  constexpr int NV = NR / 16;
   if (!tb) {
-    const __mmask16 m0 = tail_mask(nr < 16 ? nr : 16), m1 = tail_mask(nr > 16 ? nr - 16 : 0);
+    __mmask16 m[NV];
+    for (int h = 0; h < NV; ++h) {
+      const int left = nr - 16 * h;
+      m[h] = tail_mask(left <= 0 ? 0 : left < 16 ? left : 16);
+    }
     const float* src = B + n0;
     for (i64 k = 0; k < K; ++k) {
-      _mm512_store_ps(dst + k * 32, _mm512_maskz_loadu_ps(m0, src + k * N));
-      _mm512_store_ps(dst + k * 32 + 16, _mm512_maskz_loadu_ps(m1, src + k * N + 16));
+#pragma GCC unroll 4
+      for (int h = 0; h < NV; ++h) _mm512_store_ps(dst + k * NR + 16 * h, _mm512_maskz_loadu_ps(m[h], src + k * N + 16 * h));
     }
     return;
   }
@@ -78,7 +85,7 @@ static void pack_b_avx512(float* __restrict dst, const float* __restrict B, bool
   for (i64 k = 0; k < K; k += 16) {
     const int kk = K - k < 16 ? static_cast<int>(K - k) : 16;
     const __mmask16 km = tail_mask(kk);
-    for (int h = 0; h < 2; ++h) {
+    for (int h = 0; h < NV; ++h) {
       __m512 r[16];
 #pragma GCC unroll 16
       for (int i = 0; i < 16; ++i) {
@@ -86,7 +93,7 @@ static void pack_b_avx512(float* __restrict dst, const float* __restrict B, bool
         r[i] = j < nr ? _mm512_maskz_loadu_ps(km, src + j * K + k) : _mm512_setzero_ps();
       }
       transpose16(r);
-      for (int c = 0; c < kk; ++c) _mm512_store_ps(dst + (k + c) * 32 + 16 * h, r[c]);
+      for (int c = 0; c < kk; ++c) _mm512_store_ps(dst + (k + c) * NR + 16 * h, r[c]);
     }
   }
 }
