@@ -6,6 +6,8 @@
 // but not yet counted, which were redone). A second run wraps tiny rings with reanalysis writing
 // expert values back on every update, so slices also race slots being rewritten.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { runTraining } from '../src/trainer/run.js';
 import { RngStream } from '../src/engine/rng.js';
 import { allocateBatch, FLAG_LAST, type ReplayBatch, type ReplayBuffer } from '../src/replay/replay-buffer.js';
@@ -140,6 +142,10 @@ describe('actor crashes keep the replay consistent', () => {
     expect(text).toMatch(/tdmpc_actor_restarts_total\{actor="1"\} 10/);
     expect(text).toMatch(/tdmpc_actor_crashes_total\{actor="0",reason="exit"\} 5/);
     expect(text).toMatch(/tdmpc_actor_crashes_total\{actor="1",reason="error"\} 5/);
+    // ... and in the run's log.
+    const events = readFileSync(path.join(res.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.event === 'actor_crash');
+    expect(events.length).toBe(20);
+    expect(events[0].message).toMatch(/actor 0 .* (died|threw).*restarting in \d+ ms/);
   }, 180_000);
 
   it('wrapping rings with reanalysis write-back: slices never include a slot being rewritten', async () => {

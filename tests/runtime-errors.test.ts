@@ -1,0 +1,60 @@
+// Bad input stops a threaded run before it starts, with a message naming the setting and the fix;
+// a learner failure stops the run cleanly and names the last checkpoint to resume from.
+import { describe, expect, it } from 'vitest';
+import net from 'node:net';
+import os from 'node:os';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { runTraining } from '../src/trainer/run.js';
+import { ConfigError } from '../src/errors.js';
+import { LearnerFailure } from '../src/runtime/errors.js';
+import type { ThreadedHandle } from '../src/runtime/run-threaded.js';
+import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
+
+describe('threaded runtime: bad input and failures', () => {
+  it('rejects more actors than cores', async () => {
+    const cores = os.availableParallelism();
+    const work = workDir('err-cores');
+    await expect(runTraining([...TINY_THREADS, `actors=${cores + 1}`, `work_dir=${work}`])).rejects.toThrow(ConfigError);
+    await expect(runTraining([...TINY_THREADS, `actors=${cores + 1}`, `work_dir=${work}`])).rejects.toThrow(new RegExp(`actors=${cores + 1} is more than the ${cores} cores`));
+    expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
+  });
+
+  it('rejects a replay too small for the batch', async () => {
+    const work = workDir('err-replay');
+    await expect(runTraining([...TINY_THREADS, 'buffer_size=12', 'batch_size=16', `work_dir=${work}`])).rejects.toThrow(/buffer_size \(12 slots\) is smaller than batch_size \(16\)/);
+    await expect(runTraining([...TINY_THREADS, 'buffer_size=20', 'batch_size=4', 'actors=2', 'num_envs=2', 'horizon=3', `work_dir=${work}`])).rejects.toThrow(/5 slots per ring, too few/);
+    expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
+  });
+
+  it('rejects a metrics port in use before starting anything', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const work = workDir('err-port');
+    try {
+      const run = runTraining([...TINY_THREADS.filter((a) => !a.startsWith('metrics.port')), `metrics.port=${port}`, `work_dir=${work}`]);
+      await expect(run).rejects.toThrow(ConfigError);
+      await expect(runTraining([...TINY_THREADS.filter((a) => !a.startsWith('metrics.port')), `metrics.port=${port}`, `work_dir=${work}`]))
+        .rejects.toThrow(new RegExp(`metrics.port ${port} on 127.0.0.1 is already in use.*metrics=false`));
+      expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a learner failure stops the run and names the last checkpoint', async () => {
+    let run: ThreadedHandle | null = null;
+    let faulted = false;
+    const promise = runTraining([...TINY_THREADS, 'steps=100000', 'checkpoint_freq=200', `work_dir=${workDir('err-learner')}`], {
+      onThreadsStart: (h) => { run = h; },
+      shouldStop: () => {
+        // After the first periodic checkpoint, make the learner throw.
+        if (!faulted && run && run.header.inserts() > 260) { faulted = true; void run.supervisor.faultLearner(); }
+        return false;
+      },
+    });
+    await expect(promise).rejects.toThrow(LearnerFailure);
+    await expect(promise).rejects.toThrow(/learner failed: .*injected fault.*the run stopped; the last checkpoint is .*step-2\d\d\.ckpt \(continue with resume=/);
+  });
+});
