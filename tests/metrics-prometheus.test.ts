@@ -1,0 +1,109 @@
+// A real Prometheus server scrapes a short threaded run (scrape interval 1 s) and the PromQL query
+//   rate(tdmpc_learner_updates_total[30s]) / rate(tdmpc_env_steps_total[30s])
+// returns the configured UTD ratio. The exposition also passes `promtool check metrics` (naming
+// lint) and carries the metric families the dashboard uses. Needs the Debian package `prometheus`
+// (.ci/run installs it); without it this test fails and says so.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { runTraining } from '../src/trainer/run.js';
+import type { ThreadedHandle } from '../src/runtime/run-threaded.js';
+import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
+
+const UTD = 2;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function requireBinary(name: string): void {
+  const r = spawnSync(name, ['--version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new Error(`'${name}' is not installed (needed by the Prometheus scrape test): run .ci/run, or install it with \`apt-get install -y prometheus\``);
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function query(promPort: number, q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
+  const body = (await res.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  if (body.status !== 'success') throw new Error(`query ${q} failed: ${JSON.stringify(body)}`);
+  return body.data.result;
+}
+
+let prom: ChildProcess | null = null;
+let promDir: string | null = null;
+
+afterAll(() => {
+  prom?.kill('SIGKILL');
+  if (promDir) rmSync(promDir, { recursive: true, force: true });
+});
+
+describe('Prometheus scrape of a threaded run', () => {
+  it(`rate(updates) / rate(env steps) = utd_ratio (${UTD})`, async () => {
+    requireBinary('prometheus');
+    requireBinary('promtool');
+    let run: ThreadedHandle | null = null;
+    let done = false;
+    let failure: unknown = null;
+    let exposition = '';
+    let results: { ratio: Awaited<ReturnType<typeof query>>; info: Awaited<ReturnType<typeof query>>; up: Awaited<ReturnType<typeof query>> } | null = null;
+    const training = runTraining([...TINY_THREADS, `utd_ratio=${UTD}`, 'steps=10000000', 'eval_freq=2000', 'checkpoint_freq=0', `work_dir=${workDir('prom')}`], {
+      onThreadsStart: async (h) => {
+        run = h;
+        (async () => {
+          const target = new URL(h.metricsUrl!);
+          promDir = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-prometheus-'));
+          const promPort = await freePort();
+          writeFileSync(path.join(promDir, 'prometheus.yml'), [
+            'global:', '  scrape_interval: 1s', '  evaluation_interval: 1s',
+            'scrape_configs:', '  - job_name: tdmpc', '    static_configs:', `      - targets: ['${target.host}']`, '',
+          ].join('\n'));
+          prom = spawn('prometheus', [
+            `--config.file=${path.join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(promDir, 'data')}`,
+            `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
+          ], { stdio: 'ignore' });
+          // Scrape for longer than the 30 s window so both rates cover the same full window.
+          await sleep(34_000);
+          const ratio = await query(promPort, 'rate(tdmpc_learner_updates_total[30s]) / rate(tdmpc_env_steps_total[30s])');
+          const info = await query(promPort, 'tdmpc_run_info');
+          const up = await query(promPort, 'up{job="tdmpc"}');
+          exposition = await (await fetch(h.metricsUrl!)).text();
+          return { ratio, info, up };
+        })().then((r) => { results = r; done = true; }, (err) => { failure = err; done = true; });
+      },
+      shouldStop: () => done,
+    });
+    await training;
+    if (failure) throw failure;
+    expect(run).not.toBeNull();
+    const r = results!;
+    expect(r.up[0]?.value[1]).toBe('1');
+    expect(r.ratio.length).toBe(1);
+    const ratio = Number(r.ratio[0].value[1]);
+    expect(Math.abs(ratio - UTD) / UTD, `ratio ${ratio}`).toBeLessThan(0.03);
+    expect(r.info[0].metric).toMatchObject({ task: 'cartpole-swingup', runtime: 'threads', utd_ratio: String(UTD), actors: '1' });
+
+    // Naming lint and the families the dashboard reads.
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
+    expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+    for (const family of [
+      'tdmpc_env_steps_total', 'tdmpc_episodes_total', 'tdmpc_episode_return', 'tdmpc_learner_updates_total',
+      'tdmpc_replay_inserts_total', 'tdmpc_replay_samples_total', 'tdmpc_replay_size', 'tdmpc_replay_capacity',
+      'tdmpc_rate_limiter_wait_seconds_total', 'tdmpc_policy_lag_updates', 'tdmpc_parameter_version',
+      'tdmpc_plan_duration_seconds', 'tdmpc_update_duration_seconds', 'tdmpc_env_step_duration_seconds',
+      'tdmpc_reanalysis_duration_seconds', 'tdmpc_actor_restarts_total', 'tdmpc_actor_last_heartbeat_timestamp_seconds',
+      'tdmpc_learner_loss', 'tdmpc_eval_return', 'tdmpc_run_info',
+    ]) expect(exposition).toContain(`# TYPE ${family} `);
+    expect(exposition).toMatch(/tdmpc_rate_limiter_wait_seconds_total\{side="learner"\} \d/);
+    expect(exposition).toMatch(/tdmpc_learner_loss\{term="consistency"\} \d/);
+    expect(exposition).toMatch(/tdmpc_eval_return\{task="cartpole-swingup"\} -?\d/);
+  }, 120_000);
+});
