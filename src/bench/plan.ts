@@ -127,6 +127,8 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
       const torch = runTorchAnchor(size, threads);
       result.torch_ms = torch.planMs;
       result.ratio = +(t.median / torch.planMs).toFixed(3);
+      result.torch_min_ms = torch.planMinMs;
+      result.ratio_min = +(t.min / torch.planMinMs).toFixed(3);
       result.torch_gflops = +(flops / torch.planMs / 1e6).toFixed(1);
       result.torch = torch.line;
       const warning = torchSpeedWarning(flops, torch.planMs);

@@ -28,6 +28,9 @@ export function torchAnchorPath(): string {
 export interface TorchTimes {
   planMs: number;
   updateMs: number;
+  /** Fastest runs (less sensitive to other load on the machine than the medians). */
+  planMinMs: number;
+  updateMinMs: number;
   /** The anchor's summary line, verbatim. */
   line: string;
 }
@@ -56,13 +59,15 @@ export function runTorchAnchor(size: 'S' | 'M', threads: number): TorchTimes {
   }
   const out = `${res.stdout ?? ''}\n${res.stderr ?? ''}`;
   if (/No module named ['"]?torch/.test(out)) throw new CliError(`--vs-torch: PyTorch is missing for ${python}; ${INSTALL_HINT}`);
-  const plan = /PLAN median ([\d.]+) ms/.exec(out);
-  const upd = /UPDATE median ([\d.]+) ms/.exec(out);
+  const plan = /PLAN median ([\d.]+) ms \(min ([\d.]+)\)/.exec(out);
+  const upd = /UPDATE median ([\d.]+) ms \(min ([\d.]+)\)/.exec(out);
   if (res.status !== 0 || !plan || !upd) {
     throw new CliError(`--vs-torch: the anchor exited with ${res.status} without 'PLAN median X ms ... UPDATE median Y ms':\n${out.trim().slice(-2000)}`);
   }
   const line = out.split('\n').find((l) => l.includes('PLAN median')) ?? '';
-  return { planMs: Number(plan[1]), updateMs: Number(upd[1]), line: line.trim() };
+  return {
+    planMs: Number(plan[1]), updateMs: Number(upd[1]), planMinMs: Number(plan[2]), updateMinMs: Number(upd[2]), line: line.trim(),
+  };
 }
 
 /** Median and minimum of `iters` timed calls after `warmup` untimed ones, in ms. */

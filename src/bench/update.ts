@@ -101,6 +101,8 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
       const torch = runTorchAnchor(size, threads);
       result.torch_ms = torch.updateMs;
       result.ratio = +(t.median / torch.updateMs).toFixed(3);
+      result.torch_min_ms = torch.updateMinMs;
+      result.ratio_min = +(t.min / torch.updateMinMs).toFixed(3);
       result.torch_gflops = +(flops / torch.updateMs / 1e6).toFixed(1);
       result.torch = torch.line;
       const warning = torchSpeedWarning(flops, torch.updateMs);
