@@ -1,0 +1,134 @@
+// `tdmpc bench runtime --task cartpole-swingup --actors 1 [--steps 400] [--seed-steps 200]
+//   [--utd 1] [--size 1] [--envs 1] [--learner-threads N] [--sync-threads N] --json`
+//
+// Runs the same training work twice in one invocation: runtime=threads (actors + learner on worker
+// threads) and runtime=sync (the one-loop trainer, whose kernels use every core). Both train the
+// same model size at the same UTD ratio for the same steps; metrics, evaluation and the replay in
+// checkpoints are off so only training is timed.
+//
+// Timing window: from the first env step after seeding + the pretraining burst (W0 = learn start
+// + 10 x num_envs) to the moment the last update of the run is done, so start-up, seeding and the
+// burst (identical work in both) do not dilute the comparison. Over that window:
+//   env_steps_per_s, updates_per_s, utd = updates / env steps, cpu = (user + system CPU seconds of
+//   the whole process, all threads) / wall seconds = average cores busy.
+// Threaded policy lag (learner version - acting version per stored transition) is over the run.
+// speedup = threads env_steps_per_s / sync env_steps_per_s.
+import os from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { CliError } from '../errors.js';
+import type { BenchArgs } from './index.js';
+import { runTraining } from '../trainer/run.js';
+import type { ThreadedHandle } from '../runtime/run-threaded.js';
+import { RateLimiter } from '../runtime/rate-limiter.js';
+
+function flag(flags: BenchArgs['flags'], name: string, fallback: number, integer = true): number {
+  const v = flags[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new CliError(`--${name} needs a positive ${integer ? 'integer' : 'number'} (got '${String(v)}')`);
+  return n;
+}
+
+interface Mark { t: number; cpu: number; steps: number; updates: number }
+
+const cpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const mark = (steps: number, updates: number): Mark => ({ t: performance.now() / 1000, cpu: cpuSeconds(), steps, updates });
+
+function rates(a: Mark, b: Mark) {
+  const wall = Math.max(1e-9, b.t - a.t);
+  return {
+    env_steps_per_s: (b.steps - a.steps) / wall,
+    updates_per_s: (b.updates - a.updates) / wall,
+    utd: (b.updates - a.updates) / Math.max(1, b.steps - a.steps),
+    cpu: (b.cpu - a.cpu) / wall,
+    window_s: wall,
+  };
+}
+
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
+  const f = args.flags;
+  const task = typeof f.task === 'string' ? f.task : 'cartpole-swingup';
+  const cores = os.availableParallelism();
+  const actors = flag(f, 'actors', 1);
+  const steps = flag(f, 'steps', 400);
+  const seedSteps = flag(f, 'seed-steps', 200);
+  const utd = flag(f, 'utd', 1, false);
+  const envs = flag(f, 'envs', 1);
+  const size = typeof f.size === 'string' ? f.size : '1';
+  const learnerThreads = flag(f, 'learner-threads', Math.max(1, cores - actors));
+  const syncThreads = flag(f, 'sync-threads', cores);
+  const pretrain = 10;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-bench-runtime-'));
+  const common = [
+    `task=${task}`, `steps=${steps}`, `seed_steps=${seedSteps}`, `pretrain_updates=${pretrain}`, `utd_ratio=${utd}`,
+    `num_envs=${envs}`, `model_size=${size}`, 'eval_episodes=0', 'checkpoint_freq=0', 'save_buffer=false',
+    'metrics=false', 'progress=false', `work_dir=${work}`,
+  ];
+  const N = envs;
+  const learnStart = Math.ceil(seedSteps / N) * N;
+  const W0 = learnStart + 10 * N;
+  if (W0 >= steps) throw new CliError(`--steps (${steps}) must exceed the seed steps plus 10 steps (${W0}) to leave a timing window`);
+  const log = (s: string) => { if (!args.json) console.log(s); else console.error(s); };
+
+  try {
+    // ---- threads
+    log(`bench runtime: ${task}, model_size ${size}, utd ${utd}, ${steps} steps (${seedSteps} seeding): threads with ${actors} actor(s) + learner x${learnerThreads} ...`);
+    let a: Mark | null = null;
+    let b: Mark | null = null;
+    let poll: NodeJS.Timeout | null = null;
+    const threaded = await runTraining([...common, 'runtime=threads', `actors=${actors}`, `learner_threads=${learnerThreads}`], {
+      onThreadsStart: (h: ThreadedHandle) => {
+        const final = h.limiter.finalUpdates;
+        poll = setInterval(() => {
+          const I = h.header.inserts();
+          const U = h.header.updates();
+          if (!a && I >= W0 && U >= pretrain) a = mark(I, U);
+          if (!b && I >= steps && U >= final) { b = mark(I, U); clearInterval(poll!); }
+        }, 5);
+      },
+    });
+    if (poll) clearInterval(poll);
+    if (!a || !b) throw new CliError('bench runtime: the threaded run ended before its timing window closed');
+    const tr = rates(a, b);
+    const s = threaded.summary!;
+
+    // ---- sync
+    log(`bench runtime: sync with ${syncThreads} engine threads ...`);
+    let sa: Mark | null = null;
+    let sb: Mark | null = null;
+    let step = 0;
+    const sync = await runTraining([...common, 'runtime=sync', `learner_threads=${syncThreads}`], {
+      shouldStop: () => {
+        step += N; // called once after every vector step, its updates included
+        if (!sa && step >= W0) sa = mark(step, 0);
+        return false;
+      },
+    });
+    sb = mark(sync.state.step, 0);
+    const first = sa as Mark | null;
+    if (!first) throw new CliError('bench runtime: the sync run ended before its timing window opened');
+    // Updates done by step W0: the sync loop's count is the limiter's exact arithmetic of its steps.
+    const arithmetic = new RateLimiter({ utdRatio: utd, numEnvs: N, seedSteps, pretrainUpdates: pretrain, errorBand: 0, totalSteps: sync.state.step });
+    first.updates = arithmetic.exactTarget(first.steps);
+    sb.updates = sync.state.updates;
+    const sr = rates(first, sb);
+
+    const result = {
+      bench: 'runtime',
+      threads: {
+        env_steps_per_s: round(tr.env_steps_per_s), updates_per_s: round(tr.updates_per_s), utd: round(tr.utd, 4),
+        policy_lag_p50: s.policyLagP50, policy_lag_p99: s.policyLagP99, cpu: round(tr.cpu, 2),
+      },
+      sync: { env_steps_per_s: round(sr.env_steps_per_s), updates_per_s: round(sr.updates_per_s), utd: round(sr.utd, 4), cpu: round(sr.cpu, 2) },
+      speedup: round(tr.env_steps_per_s / sr.env_steps_per_s, 3),
+      config: { task, actors, num_envs: envs, model_size: size, utd_ratio: utd, steps, seed_steps: seedSteps, learner_threads: learnerThreads, sync_threads: syncThreads, cores, window_s: { threads: round(tr.window_s, 1), sync: round(sr.window_s, 1) } },
+    };
+    log(`threads: ${result.threads.env_steps_per_s} env steps/s, ${result.threads.updates_per_s} updates/s, cpu ${result.threads.cpu} | sync: ${result.sync.env_steps_per_s} env steps/s, cpu ${result.sync.cpu} | speedup ${result.speedup}`);
+    return result;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
