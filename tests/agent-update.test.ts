@@ -4,7 +4,7 @@
 // the world-model total (targets held fixed: stop-gradient) w.r.t. every non-policy parameter, and
 // the policy loss (scale held fixed, latents detached) w.r.t. the policy's parameters.
 // Plus behaviour of update(): steps, frequencies, zero-NaN counting, EMA, determinism.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { F32 } from '../src/engine/engine.js';
 import { JsEngine } from '../src/engine/js-engine.js';
 import { uniformAt } from '../src/engine/rng.js';
@@ -252,4 +252,66 @@ describe('update() behaviour', () => {
     const wm2 = makeModel({ numDynamicsHeads: 2 });
     expect(() => new Updater(js, wm2, options())).toThrow(/num_dynamics_heads=2/);
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The update on the native engine (when the addon is built, as in tests/model-native.test.ts):
+// gradients agree with the JS reference in float32 tolerance, and 1 vs 2 threads are bit-identical.
+const nativeMod = (await import('../src/engine/native-engine.js').catch(() => null)) as
+  | { loadNativeEngine(threads: number): import('../src/engine/engine.js').Engine | null; nativeLoadError(): string }
+  | null;
+const native1 = nativeMod?.loadNativeEngine(1) ?? null;
+const native2 = nativeMod?.loadNativeEngine(2) ?? null;
+afterAll(() => {
+  native1?.dispose();
+  native2?.dispose();
+});
+if (!native1) console.warn(`agent-update: native engine not built, native checks skipped: ${nativeMod?.nativeLoadError() ?? 'module missing'}`);
+
+describe.skipIf(!native1 || !native2)('update on the native engine', () => {
+  const build = (engine: import('../src/engine/engine.js').Engine, valueForm: 'V' | 'Q', objective: 'distill' | 'max_q') => {
+    dataCounter = 9000;
+    const cfg = makeWorldModelConfig({
+      obsDim: O, actionDim: A, latentDim: 16, simnormDim: 8, encDim: 24, mlpDim: 32, numEncLayers: 2, numQ: 3,
+      numBins: 11, vmin: -5, vmax: 5, dropout: 0.1, valueForm, policyForm: valueForm === 'V' ? 'bmpc' : 'tdmpc2',
+    });
+    const wm = new WorldModel(engine, cfg, { seed: 8 });
+    for (let i = 0; i < wm.store.size; i++) wm.params[i] += u(-0.2, 0.2);
+    wm.syncTarget();
+    const up = new Updater(engine, wm, options({ batchSize: 16, horizon: 3, policy: { objective } }));
+    const b = allocateBatch(16, 3, O, A);
+    for (let i = 0; i < b.obs.length; i++) b.obs[i] = u(-1, 1);
+    for (let i = 0; i < b.action.length; i++) b.action[i] = u(-0.9, 0.9);
+    for (let i = 0; i < b.reward.length; i++) b.reward[i] = u(-3, 3);
+    for (let i = 0; i < b.expertMean.length; i++) b.expertMean[i] = u(-0.7, 0.7);
+    for (let i = 0; i < b.expertStd.length; i++) b.expertStd[i] = u(0.05, 0.6);
+    return { wm, up, batch: b };
+  };
+
+  for (const [valueForm, objective] of [['V', 'distill'], ['Q', 'max_q']] as const) {
+    it(`${valueForm} form, ${objective}: losses and gradients match the JS engine; 1 and 2 threads agree bit for bit`, () => {
+      const ref = build(js, valueForm, objective);
+      const nat = build(native2!, valueForm, objective);
+      const a = ref.up.computeGradients(ref.batch, 0.5);
+      const b = nat.up.computeGradients(nat.batch, 0.5);
+      for (const k of ['consistency_loss', 'reward_loss', 'value_loss', 'pi_loss', 'td_target'] as const) {
+        expect(Math.abs(b[k] - a[k]), k).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(a[k])));
+      }
+      let scale = 1e-3;
+      for (let i = 0; i < ref.wm.store.size; i++) scale = Math.max(scale, Math.abs(ref.wm.grads[i]));
+      for (let i = 0; i < ref.wm.store.size; i++) {
+        if (Math.abs(nat.wm.grads[i] - ref.wm.grads[i]) > 2e-4 * scale) {
+          expect.fail(`grad[${i}]: native ${nat.wm.grads[i]} vs js ${ref.wm.grads[i]} (max |grad| ${scale})`);
+        }
+      }
+      const t1 = build(native1!, valueForm, objective);
+      const t2 = build(native2!, valueForm, objective);
+      for (let i = 0; i < 3; i++) {
+        t1.up.update(t1.batch, i / 3);
+        t2.up.update(t2.batch, i / 3);
+      }
+      expect(Array.from(t2.wm.params)).toEqual(Array.from(t1.wm.params));
+      expect(Array.from(t2.wm.valueTarget)).toEqual(Array.from(t1.wm.valueTarget));
+    });
+  }
 });
