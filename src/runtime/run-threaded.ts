@@ -43,6 +43,8 @@ export interface ThreadedHandle {
   metricsUrl: string | null;
   limiter: RateLimiter;
   dir: string;
+  /** Pauses the actors at a step boundary, has the learner write step-<inserts>.ckpt, resumes. */
+  checkpointNow(): Promise<string>;
 }
 
 export interface ThreadedOptions {
@@ -160,13 +162,14 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   const mem = sharedBytes(buffers);
   const shape = buffers.replayShape;
   say(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime threads: ${cfg.actors} actor(s) x ${cfg.num_envs} env(s), learner x${cfg.learner_threads} engine threads | ${bufferPlan.paramLength.toLocaleString()} params | seed steps ${derived.seedSteps} | ${dir}`);
+  const cores = os.availableParallelism();
+  if (cfg.actors + cfg.learner_threads > cores) say(`note: ${cfg.actors} actor thread(s) + ${cfg.learner_threads} learner engine threads > ${cores} cores; they will share cores (learner_threads=${Math.max(1, cores - cfg.actors)} avoids that)`);
   say(`replay: ${shape.numRings} rings (${cfg.actors} shard(s) x ${cfg.num_envs}) x ${shape.ringCapacity} slots = ${(shape.numRings * shape.ringCapacity).toLocaleString()} transitions, ${(mem.replay / 2 ** 20).toFixed(1)} MiB shared; parameter snapshot ${(mem.snapshot / 2 ** 20).toFixed(1)} MiB; utd ${cfg.utd_ratio} (band ${limiter.band} updates, ${limiter.finalUpdates} updates in all)${server ? ` | metrics ${server.url}` : ''}`);
 
   const supervisor = new Supervisor(plan, buffers, header, metrics, {
     maxFailures: 5, backoffBaseMs: 100, backoffMaxMs: 5000,
     log: (line) => { console.error(`tdmpc: ${line}`); logger.metrics(header.inserts(), 'train', { event: 'actor_crash', message: line }); },
   });
-  const handle: ThreadedHandle = { supervisor, header, replay, metrics, metricsUrl: server?.url ?? null, limiter, dir };
   const ckptDir = path.join(dir, 'checkpoints');
   let lastCheckpoint: string | null = cfg.resume;
   let evaluator: Evaluator | null = null;
@@ -194,6 +197,16 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     lastCheckpoint = file;
     return file;
   };
+  /** Checkpoint while training: actors parked (replay quiet), the learner between two updates. */
+  const checkpointNow = async (): Promise<string> => {
+    await supervisor.pauseActors();
+    try {
+      return await checkpoint(`step-${header.inserts()}.ckpt`);
+    } finally {
+      supervisor.resumeActors();
+    }
+  };
+  const handle: ThreadedHandle = { supervisor, header, replay, metrics, metricsUrl: server?.url ?? null, limiter, dir, checkpointNow };
 
   try {
     await supervisor.startLearner(resumeFrom ? cfg.resume : null);
@@ -247,12 +260,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
       }
       if (!done && I >= nextCkpt) {
         nextCkpt = (Math.floor(I / cfg.checkpoint_freq) + 1) * cfg.checkpoint_freq;
-        await supervisor.pauseActors();
-        try {
-          await checkpoint(`step-${header.inserts()}.ckpt`);
-        } finally {
-          supervisor.resumeActors();
-        }
+        await checkpointNow();
       }
       if (!done && options.shouldStop?.()) {
         stopped = true;
