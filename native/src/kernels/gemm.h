@@ -15,7 +15,7 @@
 constexpr double kGemmParallelFlops = 2.0e6;  // below: one thread (wake-up costs a few us; notes: 64^3)
 constexpr i64 kBPackFloats = i64(1) << 22;    // 16 MiB of packed B per N block
 constexpr i64 kMaxTilePanels = 8;             // A panels per tile: 96 rows x 256 k = 96 KiB (L2)
-constexpr i64 kTilesPerThread = 8;            // with threads: small tiles, so a late thread costs little
+constexpr i64 kTailPanelsPerThread = 4;       // with threads: one-panel tiles at the end, for balance
 
 struct NoEpilogue {
   void operator()(i64, i64, int) const {}
@@ -64,14 +64,17 @@ static bool gemm_driver(Context& ctx, const GemmArgs& g, const Epi& epi, bool ha
   kc_step = (kc_step + 15) / 16 * 16;
   if (kc_step > KC) kc_step = KC;
 
-  // Tiles along M: at most kMaxTilePanels panels each, and with threads kTilesPerThread per thread
-  // (dynamic scheduling then balances to within one small tile).
-  i64 tiles_m = (panels_m + kMaxTilePanels - 1) / kMaxTilePanels;
-  if (parallel && tiles_m < kTilesPerThread * nth) tiles_m = panels_m < kTilesPerThread * nth ? panels_m : kTilesPerThread * nth;
+  // Tiles along M. The last kTailPanelsPerThread·threads panels are one-panel tiles, handed out
+  // last, so the threads finish within one panel of each other; the panels before them form
+  // balanced tiles of at most kMaxTilePanels (more A panels per tile reuse each B panel from L1).
+  const i64 singles = parallel ? (panels_m < kTailPanelsPerThread * nth ? panels_m : kTailPanelsPerThread * nth) : 0;
+  const i64 big_panels = panels_m - singles;
+  const i64 big_tiles = (big_panels + kMaxTilePanels - 1) / kMaxTilePanels;
+  const i64 tiles_m = big_tiles + singles;
   // Few rows (e.g. a weight-gradient GEMM with small M): also split N so both threads get work.
   i64 tiles_n = 1;
   if (parallel && !has_epi && tiles_m < 2 * nth) tiles_n = (2 * nth + tiles_m - 1) / tiles_m;
-  const i64 tile_panels = (panels_m + tiles_m - 1) / tiles_m;
+  const i64 tile_panels = big_tiles > 0 ? (big_panels + big_tiles - 1) / big_tiles : 1;
 
   if (!ctx.bpack.reserve(size_t(block_panels * K * NR))) return false;
   for (int t = 0; t < nth; ++t) {
@@ -90,7 +93,8 @@ static bool gemm_driver(Context& ctx, const GemmArgs& g, const Epi& epi, bool ha
     const i64 tn = tiles_n < np ? tiles_n : np;
     auto tile = [&](int task, int thread) {
       const i64 tm = task / tn, tj = task % tn;
-      const i64 pm0 = tm * panels_m / tiles_m, pm1 = (tm + 1) * panels_m / tiles_m;
+      const i64 pm0 = tm < big_tiles ? tm * big_panels / big_tiles : big_panels + (tm - big_tiles);
+      const i64 pm1 = tm < big_tiles ? (tm + 1) * big_panels / big_tiles : pm0 + 1;
       const i64 pn0 = tj * np / tn, pn1 = (tj + 1) * np / tn;
       float* const ap = ctx.apack[thread]->data();
       for (i64 k0 = 0; k0 < K; k0 += kc_step) {
