@@ -55,13 +55,9 @@ const get = (): Learner => {
 };
 
 const api: LearnerApi = {
+  // The engine stays alive after run() returns: the final checkpoint is written after it.
   async run() {
-    const l = get();
-    try {
-      return await l.run();
-    } finally {
-      // The engine stays alive: checkpoint() may still be called after run() returns.
-    }
+    return get().run();
   },
   stats() {
     return get().stats();
