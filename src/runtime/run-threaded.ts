@@ -235,8 +235,10 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
       if (tick === 'failed') await supervisor.failure; // throws the learner's error
       done = tick === 'done';
       const I = header.inserts();
+      // An evaluation is due at every eval_freq steps; it reads the snapshot when it starts, so it
+      // is logged at the step it actually started (later than due if the previous one still ran).
       if (evaluator && I >= nextEval && I < totalSteps && !evaluator.busy) {
-        evaluator.submit(nextEval, evalDone, evalFailed);
+        evaluator.submit(I - nextEval < cfg.num_envs * cfg.actors ? nextEval : I, evalDone, evalFailed);
         nextEval = (Math.floor(I / cfg.eval_freq) + 1) * cfg.eval_freq;
       }
       if (I >= nextLog || done) {
