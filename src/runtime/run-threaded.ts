@@ -235,10 +235,11 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
       if (tick === 'failed') await supervisor.failure; // throws the learner's error
       done = tick === 'done';
       const I = header.inserts();
-      // An evaluation is due at every eval_freq steps; it reads the snapshot when it starts, so it
-      // is logged at the step it actually started (later than due if the previous one still ran).
+      // An evaluation is due every eval_freq steps and reads the snapshot when it starts: it is
+      // logged at its due step if it starts within 5% of eval_freq of it (supervision ticks), else
+      // at the step it actually started (the previous evaluation was still running).
       if (evaluator && I >= nextEval && I < totalSteps && !evaluator.busy) {
-        evaluator.submit(I - nextEval < cfg.num_envs * cfg.actors ? nextEval : I, evalDone, evalFailed);
+        evaluator.submit(I - nextEval <= cfg.eval_freq / 20 ? nextEval : I, evalDone, evalFailed);
         nextEval = (Math.floor(I / cfg.eval_freq) + 1) * cfg.eval_freq;
       }
       if (I >= nextLog || done) {
