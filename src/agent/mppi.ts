@@ -67,6 +67,7 @@ export class MppiPlanner {
   readonly opts: PlannerOptions;
   private readonly P: number; // candidates per observation
   private readonly z0: F32; // [B, Z]
+  private readonly zInit: F32; // [B*P, Z] z0 of each observation broadcast to its P candidates (read-only while scoring)
   private readonly zA: F32; // [B*P, Z] current latent of every candidate
   private readonly zB: F32; // [B*P, Z] next latent (ping-pong)
   private readonly actions: F32; // [H, B*P, A] candidate sequences
@@ -105,6 +106,7 @@ export class MppiPlanner {
     const B = maxBatch;
     const P = (this.P = Pi + S);
     this.z0 = new Float32Array(B * Z);
+    this.zInit = new Float32Array(B * P * Z);
     this.zA = new Float32Array(B * P * Z);
     this.zB = new Float32Array(B * P * Z);
     this.actions = new Float32Array(H * B * P * A);
@@ -160,6 +162,7 @@ export class MppiPlanner {
     const R = B * P;
 
     m.encode(B, obs, obsOff, this.z0, 0);
+    this.broadcastLatents(B);
 
     // Policy-prior sequences: [H, B*Pi, A] stored into the first Pi candidates of each observation.
     if (Pi > 0) this.rolloutPolicyPrior(B);
@@ -279,9 +282,8 @@ export class MppiPlanner {
     const R = B * P;
     const rows = B * Pi;
     // Latents of the policy rollout live in zA/zB rows [0, B*Pi) (scratch here, overwritten later).
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < Pi; j++) this.engine.copy(Z, this.z0, b * Z, this.zA, (b * Pi + j) * Z);
-    }
+    // (rows [b*P, b*P + Pi) of zInit all hold z0[b])
+    for (let b = 0; b < B; b++) this.engine.copy(Pi * Z, this.zInit, b * P * Z, this.zA, b * Pi * Z);
     let zCur = this.zA;
     let zNext = this.zB;
     const piAct = this.termAction; // [B*Pi, A] scratch
@@ -304,44 +306,74 @@ export class MppiPlanner {
     }
   }
 
-  /** values[b*P + j] = Σ_t γ^t r_t + γ^H V(z_H) for every candidate (policy rows only if scorePolicy). */
+  /** zInit rows [b*P, (b+1)*P) = z0[b]: one row, then doubling copies (log2(P) engine calls per observation). */
+  private broadcastLatents(B: number): void {
+    const Z = this.model.latentDim;
+    const P = this.P;
+    for (let b = 0; b < B; b++) {
+      const base = b * P * Z;
+      this.engine.copy(Z, this.z0, b * Z, this.zInit, base);
+      for (let k = 1; k < P; k *= 2) this.engine.copy(Math.min(k, P - k) * Z, this.zInit, base, this.zInit, base + k * Z);
+    }
+  }
+
+  /**
+   * values[b*P + j] = Σ_t γ^t r_t + γ^H V(z_H) for every candidate. The policy-prior sequences do not
+   * change between iterations: unless scorePolicy, their rows are not recomputed (the model runs on
+   * the Gaussian rows [b*P + Pi, (b+1)*P) only, one range per observation) and keep their first score.
+   * Rows are independent in every model call, so skipping rows does not change the others' values.
+   */
   private estimateValues(B: number, scorePolicy: boolean): void {
-    const { horizon: H, numPiTrajs: Pi, discount, emaValue } = this.opts;
-    const m = this.model;
-    const Z = m.latentDim;
-    const A = m.actionDim;
+    const Pi = this.opts.numPiTrajs;
     const P = this.P;
     const R = B * P;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < P; j++) this.engine.copy(Z, this.z0, b * Z, this.zA, (b * P + j) * Z);
-    }
     this.values.fill(0, 0, R);
-    let zCur = this.zA;
-    let zNext = this.zB;
-    let g = 1;
-    for (let t = 0; t < H; t++) {
-      m.reward(R, zCur, 0, this.actions, t * R * A, this.reward, 0);
-      m.next(R, zCur, 0, this.actions, t * R * A, zNext, 0);
-      for (let i = 0; i < R; i++) this.values[i] += g * this.reward[i];
-      g *= discount;
-      const tmp = zCur; zCur = zNext; zNext = tmp;
+    // Q models draw the terminal policy action from one counter block for all R rows (row r uses
+    // counters from base + r·A), whichever rows are scored.
+    const qCounter = this.model.valueForm === 'Q' ? this.rng.take(R * this.model.actionDim * 2) : 0;
+    if (scorePolicy || Pi === 0) {
+      this.scoreRows(0, R, R, qCounter);
+    } else {
+      for (let b = 0; b < B; b++) this.scoreRows(b * P + Pi, P - Pi, R, qCounter);
     }
-    if (m.valueForm === 'Q') {
-      m.policyAction(R, zCur, 0, this.termAction, 0, this.rng.seed, this.rng.take(R * A * 2), true);
-    }
-    m.value(R, zCur, 0, this.termAction, 0, this.reward, 0, emaValue);
-    for (let i = 0; i < R; i++) {
-      const v = this.values[i] + g * this.reward[i];
-      // A NaN/Inf score (diverged model) must not win the elite selection: count it and rank it last.
-      if (Number.isFinite(v)) this.values[i] = v;
-      else { this.values[i] = -1e30; this.nonFiniteScores++; }
-    }
-    // The policy-prior sequences do not change between iterations: keep their first score.
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < Pi; j++) {
         if (scorePolicy) this.piValues[b * Pi + j] = this.values[b * P + j];
         else this.values[b * P + j] = this.piValues[b * Pi + j];
       }
+    }
+  }
+
+  /** Scores candidate rows [r0, r0 + n) of the R = B*P rows (values must be zeroed there). */
+  private scoreRows(r0: number, n: number, R: number, qCounter: number): void {
+    const { horizon: H, discount, emaValue } = this.opts;
+    const m = this.model;
+    const Z = m.latentDim;
+    const A = m.actionDim;
+    // The first step reads the broadcast z0 (never written); later steps ping-pong zA / zB.
+    let zCur = this.zInit;
+    let zNext = this.zA;
+    const spare = this.zB;
+    let g = 1;
+    for (let t = 0; t < H; t++) {
+      const aOff = (t * R + r0) * A;
+      m.reward(n, zCur, r0 * Z, this.actions, aOff, this.reward, r0);
+      m.next(n, zCur, r0 * Z, this.actions, aOff, zNext, r0 * Z);
+      for (let i = r0; i < r0 + n; i++) this.values[i] += g * this.reward[i];
+      g *= discount;
+      const prev = zCur;
+      zCur = zNext;
+      zNext = prev === this.zInit ? spare : prev;
+    }
+    if (m.valueForm === 'Q') {
+      m.policyAction(n, zCur, r0 * Z, this.termAction, r0 * A, this.rng.seed, qCounter + r0 * A, true);
+    }
+    m.value(n, zCur, r0 * Z, this.termAction, r0 * A, this.reward, r0, emaValue);
+    for (let i = r0; i < r0 + n; i++) {
+      const v = this.values[i] + g * this.reward[i];
+      // A NaN/Inf score (diverged model) must not win the elite selection: count it and rank it last.
+      if (Number.isFinite(v)) this.values[i] = v;
+      else { this.values[i] = -1e30; this.nonFiniteScores++; }
     }
   }
 
