@@ -9,8 +9,9 @@
 // Timing window: from the first env step after seeding + the pretraining burst (W0 = learn start
 // + 10 x num_envs) to the moment the last update of the run is done, so start-up, seeding and the
 // burst (identical work in both) do not dilute the comparison. Over that window:
-//   env_steps_per_s, updates_per_s, utd = updates / env steps, cpu = (user + system CPU seconds of
-//   the whole process, all threads) / wall seconds = average cores busy.
+//   env_steps_per_s, updates_per_s, cpu = (user + system CPU seconds of the whole process, all
+//   threads) / wall seconds = average cores busy. utd = updates per env step over each run's
+//   learning phase (after seeding, pretraining burst excluded), as printed at the end of a run.
 // Threaded policy lag (learner version - acting version per stored transition) is over the run.
 // speedup = threads env_steps_per_s / sync env_steps_per_s.
 import os from 'node:os';
@@ -115,16 +116,20 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
     first.updates = arithmetic.exactTarget(first.steps);
     sb.updates = sync.state.updates;
     const sr = rates(first, sb);
+    // utd: updates per env step over each run's learning phase (pretraining burst excluded); the
+    // window's own ratio is also in `window` (it moves with the rate limiter's band at its edges).
+    const syncUtd = (sync.state.updates - pretrain) / Math.max(1, sync.state.step - learnStart);
 
     const result = {
       bench: 'runtime',
       threads: {
-        env_steps_per_s: round(tr.env_steps_per_s), updates_per_s: round(tr.updates_per_s), utd: round(tr.utd, 4),
+        env_steps_per_s: round(tr.env_steps_per_s), updates_per_s: round(tr.updates_per_s), utd: round(s.utd, 4),
         policy_lag_p50: s.policyLagP50, policy_lag_p99: s.policyLagP99, cpu: round(tr.cpu, 2),
       },
-      sync: { env_steps_per_s: round(sr.env_steps_per_s), updates_per_s: round(sr.updates_per_s), utd: round(sr.utd, 4), cpu: round(sr.cpu, 2) },
+      sync: { env_steps_per_s: round(sr.env_steps_per_s), updates_per_s: round(sr.updates_per_s), utd: round(syncUtd, 4), cpu: round(sr.cpu, 2) },
       speedup: round(tr.env_steps_per_s / sr.env_steps_per_s, 3),
-      config: { task, actors, num_envs: envs, model_size: size, utd_ratio: utd, steps, seed_steps: seedSteps, learner_threads: learnerThreads, sync_threads: syncThreads, cores, window_s: { threads: round(tr.window_s, 1), sync: round(sr.window_s, 1) } },
+      config: { task, actors, num_envs: envs, model_size: size, utd_ratio: utd, steps, seed_steps: seedSteps, learner_threads: learnerThreads, sync_threads: syncThreads, cores },
+      window: { threads_s: round(tr.window_s, 1), sync_s: round(sr.window_s, 1), threads_utd: round(tr.utd, 4), sync_utd: round(sr.utd, 4) },
     };
     log(`threads: ${result.threads.env_steps_per_s} env steps/s, ${result.threads.updates_per_s} updates/s, cpu ${result.threads.cpu} | sync: ${result.sync.env_steps_per_s} env steps/s, cpu ${result.sync.cpu} | speedup ${result.speedup}`);
     return result;
