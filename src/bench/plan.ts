@@ -14,7 +14,7 @@ import { makeWorldModelConfig, type WorldModelConfig } from '../model/config.js'
 import { WorldModel } from '../model/world-model.js';
 import { MppiPlanner, type PlannerOptions } from '../agent/mppi.js';
 import { WorldModelPlanner } from '../agent/planner-model.js';
-import { profileEngine, profileSummary, runTorchAnchor, timeMedian } from './torch-anchor.js';
+import { addProfile, addTorchComparison, runTorchAnchor, timeMedian } from './torch-anchor.js';
 
 /** Anchor sizes (obs 24, action 6). */
 export const BENCH_SIZES = {
@@ -51,17 +51,6 @@ export function planFlops(cfg: WorldModelConfig, o: PlannerOptions): number {
   const pi = (r: number) => mlp(r, [Z, M, M, 2 * A]);
   const prior = o.horizon * pi(o.numPiTrajs) + (o.horizon - 1) * dyn(o.numPiTrajs);
   return mlp(1, [O, E, Z]) + prior + o.iterations * (o.horizon * (rew(P) + dyn(P)) + val(P));
-}
-
-/**
- * Tuned torch runs these workloads at 60-100 GFLOP/s (whole workload, not GEMM peak); a BLAS that
- * is not openblas-openmp gives ~6. Below 30 the comparison is not meaningful: say why.
- */
-export function torchSpeedWarning(flops: number, ms: number): string | null {
-  const gflops = flops / ms / 1e6;
-  if (gflops >= 30) return null;
-  return `torch ran at ${gflops.toFixed(1)} GFLOP/s on this workload (tuned: 60-100): check that BLAS points at ` +
-    'openblas-openmp (update-alternatives, see the header of shared/anchors/torch_tdmpc2_cpu.py)';
 }
 
 export interface PlanWorkload {
@@ -113,26 +102,10 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
       bench: 'plan', size, ms: +t.median.toFixed(2), min_ms: +t.min.toFixed(2), threads: engine.threads,
       engine: `${engine.name}/${engine.simd}`, gflops: +(flops / t.median / 1e6).toFixed(1),
     };
-    if (args.flags.profile === true) {
-      const prof = profileEngine(engine);
-      const wp = planWorkload(prof.engine, size);
-      wp.run();
-      prof.reset();
-      const runs = Math.min(iters, 5);
-      const t0 = performance.now();
-      for (let i = 0; i < runs; i++) wp.run();
-      result.profile = profileSummary(prof.table, runs, (performance.now() - t0) / runs);
-    }
+    if (args.flags.profile === true) addProfile(result, engine, (e) => planWorkload(e, size).run, iters);
     if (args.flags['vs-torch'] === true) {
       const torch = runTorchAnchor(size, threads);
-      result.torch_ms = torch.planMs;
-      result.ratio = +(t.median / torch.planMs).toFixed(3);
-      result.torch_min_ms = torch.planMinMs;
-      result.ratio_min = +(t.min / torch.planMinMs).toFixed(3);
-      result.torch_gflops = +(flops / torch.planMs / 1e6).toFixed(1);
-      result.torch = torch.line;
-      const warning = torchSpeedWarning(flops, torch.planMs);
-      if (warning) result.warning = warning;
+      addTorchComparison(result, t, flops, torch.planMs, torch.planMinMs, torch.line);
     }
     return result;
   } finally {

@@ -140,3 +140,42 @@ export function profileSummary(
     top: kernels,
   };
 }
+
+/** Adds a per-kernel profile of `makeRun(profilingEngine)` (first call warms up) to a bench result. */
+export function addProfile(result: Record<string, unknown>, engine: Engine, makeRun: (e: Engine) => () => void, iters: number): void {
+  const prof = profileEngine(engine);
+  const run = makeRun(prof.engine);
+  run();
+  prof.reset();
+  const runs = Math.min(iters, 5);
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) run();
+  result.profile = profileSummary(prof.table, runs, (performance.now() - t0) / runs);
+}
+
+/** Adds the same-run torch comparison (median and min ratios, torch GFLOP/s, load warning). */
+export function addTorchComparison(
+  result: Record<string, unknown>, ours: { median: number; min: number }, flops: number,
+  torchMs: number, torchMinMs: number, line: string,
+): void {
+  result.torch_ms = torchMs;
+  result.ratio = +(ours.median / torchMs).toFixed(3);
+  result.torch_min_ms = torchMinMs;
+  result.ratio_min = +(ours.min / torchMinMs).toFixed(3);
+  result.torch_gflops = +(flops / torchMs / 1e6).toFixed(1);
+  result.torch = line;
+  const warning = torchSpeedWarning(flops, torchMs);
+  if (warning) result.warning = warning;
+}
+
+/**
+ * Tuned torch runs these workloads at 60-100 GFLOP/s (whole workload, not GEMM peak); a BLAS that
+ * is not openblas-openmp gives ~6. Below 30 the comparison is not meaningful: say why.
+ */
+export function torchSpeedWarning(flops: number, ms: number): string | null {
+  const gflops = flops / ms / 1e6;
+  if (gflops >= 30) return null;
+  return `torch ran at ${gflops.toFixed(1)} GFLOP/s on this workload (tuned: 60-100): check that BLAS points at ` +
+    'openblas-openmp (update-alternatives, see the header of shared/anchors/torch_tdmpc2_cpu.py)';
+}
+

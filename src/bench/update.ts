@@ -13,8 +13,8 @@ import { WorldModel } from '../model/world-model.js';
 import type { WorldModelConfig } from '../model/config.js';
 import { allocateBatch } from '../replay/replay-buffer.js';
 import { Updater, type UpdateOptions } from '../agent/update.js';
-import { anchorModelConfig, parseSize, positiveIntFlag, torchSpeedWarning, type BenchSize } from './plan.js';
-import { profileEngine, profileSummary, runTorchAnchor, timeMedian } from './torch-anchor.js';
+import { anchorModelConfig, parseSize, positiveIntFlag, type BenchSize } from './plan.js';
+import { addProfile, addTorchComparison, runTorchAnchor, timeMedian } from './torch-anchor.js';
 
 const B = 256;
 const H = 3;
@@ -87,26 +87,10 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
       engine: `${engine.name}/${engine.simd}`, gflops: +(flops / t.median / 1e6).toFixed(1),
       total_loss: +info.total_loss.toFixed(4), pi_loss: +info.pi_loss.toFixed(4),
     };
-    if (args.flags.profile === true) {
-      const prof = profileEngine(engine);
-      const wp = updateWorkload(prof.engine, size);
-      wp.run();
-      prof.reset();
-      const runs = Math.min(iters, 5);
-      const t0 = performance.now();
-      for (let i = 0; i < runs; i++) wp.run();
-      result.profile = profileSummary(prof.table, runs, (performance.now() - t0) / runs);
-    }
+    if (args.flags.profile === true) addProfile(result, engine, (e) => updateWorkload(e, size).run, iters);
     if (args.flags['vs-torch'] === true) {
       const torch = runTorchAnchor(size, threads);
-      result.torch_ms = torch.updateMs;
-      result.ratio = +(t.median / torch.updateMs).toFixed(3);
-      result.torch_min_ms = torch.updateMinMs;
-      result.ratio_min = +(t.min / torch.updateMinMs).toFixed(3);
-      result.torch_gflops = +(flops / torch.updateMs / 1e6).toFixed(1);
-      result.torch = torch.line;
-      const warning = torchSpeedWarning(flops, torch.updateMs);
-      if (warning) result.warning = warning;
+      addTorchComparison(result, t, flops, torch.updateMs, torch.updateMinMs, torch.line);
     }
     return result;
   } finally {
