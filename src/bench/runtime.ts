@@ -80,8 +80,10 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
     let a: Mark | null = null;
     let b: Mark | null = null;
     let poll: NodeJS.Timeout | null = null;
+    let handle: ThreadedHandle | null = null;
     const threaded = await runTraining([...common, 'runtime=threads', `actors=${actors}`, `learner_threads=${learnerThreads}`], {
       onThreadsStart: (h: ThreadedHandle) => {
+        handle = h;
         const final = h.limiter.finalUpdates;
         poll = setInterval(() => {
           const I = h.header.inserts();
@@ -95,6 +97,17 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
     if (!a || !b) throw new CliError('bench runtime: the threaded run ended before its timing window closed');
     const tr = rates(a, b);
     const s = threaded.summary!;
+    // Rate-limiter waits over the whole threaded run (which side was the bottleneck).
+    const blocks = (handle as ThreadedHandle | null)?.metrics.snapshot();
+    const mean = (h: { sum: number; count: number }) => round((1000 * h.sum) / Math.max(1, h.count), 2);
+    const waits = blocks
+      ? {
+        actor_wait_s: round(blocks.actors.reduce((x, blk) => x + blk.scalar('rate_wait_seconds'), 0), 1),
+        learner_wait_s: round(blocks.learner.scalar('rate_wait_seconds'), 1),
+        plan_ms: mean(blocks.actors[0].histogram('plan_seconds')), env_step_ms: mean(blocks.actors[0].histogram('env_step_seconds')),
+        update_ms: mean(blocks.learner.histogram('update_seconds')), publish_ms: mean(blocks.learner.histogram('publish_seconds')),
+      }
+      : {};
 
     // ---- sync
     log(`bench runtime: sync with ${syncThreads} engine threads ...`);
@@ -129,7 +142,7 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
       sync: { env_steps_per_s: round(sr.env_steps_per_s), updates_per_s: round(sr.updates_per_s), utd: round(syncUtd, 4), cpu: round(sr.cpu, 2) },
       speedup: round(tr.env_steps_per_s / sr.env_steps_per_s, 3),
       config: { task, actors, num_envs: envs, model_size: size, utd_ratio: utd, steps, seed_steps: seedSteps, learner_threads: learnerThreads, sync_threads: syncThreads, cores },
-      window: { threads_s: round(tr.window_s, 1), sync_s: round(sr.window_s, 1), threads_utd: round(tr.utd, 4), sync_utd: round(sr.utd, 4) },
+      window: { threads_s: round(tr.window_s, 1), sync_s: round(sr.window_s, 1), threads_utd: round(tr.utd, 4), sync_utd: round(sr.utd, 4), ...waits },
     };
     log(`threads: ${result.threads.env_steps_per_s} env steps/s, ${result.threads.updates_per_s} updates/s, cpu ${result.threads.cpu} | sync: ${result.sync.env_steps_per_s} env steps/s, cpu ${result.sync.cpu} | speedup ${result.speedup}`);
     return result;
