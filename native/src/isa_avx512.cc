@@ -1,4 +1,4 @@
-// The AVX-512 kernel table: generic kernels compiled for AVX-512F/BW/DQ/VL with a 12x32 GEMM
+// The AVX-512 kernel table: generic kernels compiled for AVX-512F/BW/DQ/VL with a 6x64 GEMM
 // micro-kernel and in-register-transpose packing. Chosen at run time only when the CPU has it.
 #include "isa_common.h"
 
@@ -20,7 +20,7 @@ constexpr const char* kIsaName = "avx512";
 #include "kernels/gemm_pack.h"
 
 struct GemmIsa {
-  static constexpr int MR = 12, NR = 32, KC = 256;
+  static constexpr int MR = 6, NR = 64, KC = 256;
   static void pack_a(float* d, const float* A, bool ta, i64 M, i64 K, i64 m0, int mr, i64 k0, int kc) {
     pack_a_avx512<MR>(d, A, ta, M, K, m0, mr, k0, kc);
   }

@@ -5,8 +5,9 @@
 //     phase 1, parallel over NR-column panels: pack op(B)[:, panel] for all of K   -> ctx.bpack
 //     phase 2, parallel over tiles (MR-row panels x NR-column panels):
 //       for each K block of kc <= KC:
-//         pack the tile's op(A) rows for this K block                          -> ctx.apack[thread]
-//         for each B panel: for each A panel: micro-kernel (B panel stays in L1 across A panels)
+//         for each A panel (MR rows; packed into ctx.apack[thread] only when A is transposed):
+//           for each B panel: micro-kernel (the A panel, 6 KiB, stays in L1 while this K block's
+//           B panels stream from L2; measured faster here than keeping a B panel in L1)
 //       optional row epilogue on the tile's finished rows (fused NormedLinear)
 //
 // Determinism: each C element is computed by one micro-kernel call per K block, in the same K order,
@@ -14,7 +15,7 @@
 
 constexpr double kGemmParallelFlops = 2.0e6;  // below: one thread (wake-up costs a few us; notes: 64^3)
 constexpr i64 kBPackFloats = i64(1) << 22;    // 16 MiB of packed B per N block
-constexpr i64 kMaxTilePanels = 8;             // A panels per tile: 96 rows x 256 k = 96 KiB (L2)
+constexpr i64 kMaxTilePanels = 16;            // A panels per tile (scheduling granularity)
 constexpr i64 kTailPanelsPerThread = 4;       // with threads: one-panel tiles at the end, for balance
 
 struct NoEpilogue {
@@ -66,7 +67,7 @@ static bool gemm_driver(Context& ctx, const GemmArgs& g, const Epi& epi, bool ha
 
   // Tiles along M. The last kTailPanelsPerThread·threads panels are one-panel tiles, handed out
   // last, so the threads finish within one panel of each other; the panels before them form
-  // balanced tiles of at most kMaxTilePanels (more A panels per tile reuse each B panel from L1).
+  // balanced tiles of at most kMaxTilePanels (fewer, larger tasks).
   const i64 singles = parallel ? (panels_m < kTailPanelsPerThread * nth ? panels_m : kTailPanelsPerThread * nth) : 0;
   const i64 big_panels = panels_m - singles;
   const i64 big_tiles = (big_panels + kMaxTilePanels - 1) / kMaxTilePanels;
@@ -74,11 +75,10 @@ static bool gemm_driver(Context& ctx, const GemmArgs& g, const Epi& epi, bool ha
   // Few rows (e.g. a weight-gradient GEMM with small M): also split N so both threads get work.
   i64 tiles_n = 1;
   if (parallel && !has_epi && tiles_m < 2 * nth) tiles_n = (2 * nth + tiles_m - 1) / tiles_m;
-  const i64 tile_panels = big_tiles > 0 ? (big_panels + big_tiles - 1) / big_tiles : 1;
 
   if (!ctx.bpack.reserve(size_t(block_panels * K * NR))) return false;
   for (int t = 0; t < nth; ++t) {
-    if (!ctx.apack[t]->reserve(size_t(tile_panels * MR * kc_step))) return false;
+    if (!ctx.apack[t]->reserve(size_t(MR * kc_step))) return false;
   }
   float* const bpack = ctx.bpack.data();
 
@@ -99,20 +99,24 @@ static bool gemm_driver(Context& ctx, const GemmArgs& g, const Epi& epi, bool ha
       float* const ap = ctx.apack[thread]->data();
       for (i64 k0 = 0; k0 < K; k0 += kc_step) {
         const int kc = int(K - k0 < kc_step ? K - k0 : kc_step);
+        const int mode = k0 > 0 ? kAdd : (g.accumulate ? kStoreAdd : kStore);
         for (i64 pm = pm0; pm < pm1; ++pm) {
           const i64 m0 = pm * MR;
-          Isa::pack_a(ap + (pm - pm0) * MR * kc, g.A, g.ta, M, K, m0, int(M - m0 < MR ? M - m0 : MR), k0, kc);
-        }
-        const int mode = k0 > 0 ? kAdd : (g.accumulate ? kStoreAdd : kStore);
-        for (i64 pn = pn0; pn < pn1; ++pn) {
-          const i64 n0 = (jb + pn) * NR;
-          const int nr = int(N - n0 < NR ? N - n0 : NR);
-          const float* bp = bpack + pn * K * NR + k0 * NR;
-          const float* bias = g.bias ? g.bias + n0 : nullptr;
-          for (i64 pm = pm0; pm < pm1; ++pm) {
-            const i64 m0 = pm * MR;
-            gemm_micro<MR, NR>(kc, ap + (pm - pm0) * MR * kc, bp, g.C + m0 * N + n0, N,
-                               int(M - m0 < MR ? M - m0 : MR), nr, bias, mode);
+          const int mr = int(M - m0 < MR ? M - m0 : MR);
+          // Row-major A is read in place (each row is a sequential stream along k); transposed A
+          // is packed, since its MR values per k sit one row of A apart.
+          const float* a = g.A + m0 * K + k0;
+          i64 ars = K, aks = 1;
+          if (g.ta) {
+            Isa::pack_a(ap, g.A, g.ta, M, K, m0, mr, k0, kc);
+            a = ap, ars = 1, aks = MR;
+          }
+          for (i64 pn = pn0; pn < pn1; ++pn) {
+            const i64 n0 = (jb + pn) * NR;
+            const int nr = int(N - n0 < NR ? N - n0 : NR);
+            const float* bp = bpack + pn * K * NR + k0 * NR;
+            const float* bias = g.bias ? g.bias + n0 : nullptr;
+            gemm_micro<MR, NR>(kc, a, ars, aks, bp, g.C + m0 * N + n0, N, mr, nr, bias, mode);
           }
         }
       }

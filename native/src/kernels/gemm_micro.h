@@ -1,7 +1,8 @@
 // GEMM micro-kernel, generic over the vector width W (vec_*.h): an MR x NR block of C kept in
 // MR·NR/W registers while k runs over a packed A panel [kc][MR] and a packed B panel [kc][NR].
-// Per k: NR/W loads of B, MR broadcasts of A, MR·NR/W FMAs. With AVX-512, MR=12 and NR=32 use 24 of
-// the 32 zmm registers (one broadcast and two B loads per 2 FMAs keep both FMA ports busy).
+// Per k: NR/W loads of B, MR broadcasts of A, MR·NR/W FMAs. With AVX-512, MR=6 and NR=64 use 24 of
+// the 32 zmm registers with one broadcast per 4 FMAs (12x32, one per 2 FMAs, measured 10-25% slower
+// on the Ice Lake VMs here: the broadcasts, not the FMAs, were the bottleneck).
 //
 // The caller picks how the block meets C (StoreMode), which is what fuses bias and accumulation
 // into the GEMM: the first K block writes acc (+ bias) (+ old C), later blocks add.
@@ -10,7 +11,8 @@ enum StoreMode { kStore = 0, kStoreAdd = 1, kAdd = 2 };
 
 template <int MR, int NR>
 static inline void gemm_micro(int kc,
-                              const float* __restrict a,  // [kc][MR] packed op(A) rows
+                              const float* __restrict a,  // op(A) rows: element (r, k) at a[r·ars + k·aks]
+                              i64 ars, i64 aks,           // packed [kc][MR]: 1, MR; row-major A: lda, 1
                               const float* __restrict b,  // [kc][NR] packed op(B) columns
                               float* c, i64 ldc,          // C block [mr][nr], row stride ldc
                               int mr, int nr,             // live rows/columns (<= MR, NR)
@@ -23,17 +25,21 @@ static inline void gemm_micro(int kc,
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) acc[r][v] = vzero();
   }
+  // Rows past mr read row mr-1 again (never out of bounds); the edge store below drops them.
+  const float* arow[MR];
+#pragma GCC unroll 32
+  for (int r = 0; r < MR; ++r) arow[r] = a + (r < mr ? r : mr - 1) * ars;
   for (int k = 0; k < kc; ++k) {
     vf bv[NV];
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) bv[v] = vload(b + v * W);
+    const i64 ak = k * aks;
 #pragma GCC unroll 32
     for (int r = 0; r < MR; ++r) {
-      const vf av = vset1(a[r]);
+      const vf av = vset1(arow[r][ak]);
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) acc[r][v] = vfma(av, bv[v], acc[r][v]);
     }
-    a += MR;
     b += NR;
   }
   const bool add_bias = bias != nullptr && mode != kAdd;

@@ -1,4 +1,4 @@
-// AVX-512 GEMM packing for the 12x32 micro-kernel. The two common layouts need a transpose while
+// AVX-512 GEMM packing for the 6x64 micro-kernel. The two common layouts need a transpose while
 // packing (x·Wᵀ: A = x is [M,K] and B = W is [N,K]); a 16x16 in-register transpose moves 256 floats
 // with 64 shuffles instead of 256 scalar strided copies.
 
