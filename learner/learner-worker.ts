@@ -1,10 +1,11 @@
-// Thread shell of the learner (the loop is learner.ts): builds its engine with learner_threads
+// Thread shell of the learner (the loop is learner.ts): builds its engine with learnerThreads(cfg)
 // native threads and the Agent (restored from the checkpoint on resume=), views of the shared
 // buffers, and exposes the comlink LearnerApi. It publishes the initial parameters before
 // anything else so actors always find a version to act with once seeding ends.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { createEngine } from '../src/engine/index.js';
+import { learnerThreads } from '../src/config/derive.js';
 import { Agent } from '../src/agent/agent.js';
 import { ReplayBuffer } from '../src/replay/replay-buffer.js';
 import { readCheckpoint } from '../src/checkpoint/checkpoint-file.js';
@@ -21,7 +22,7 @@ const init = workerData as LearnerInit;
 const { cfg, buffers } = init;
 
 function build(): Learner {
-  const engine = createEngine({ threads: cfg.learner_threads });
+  const engine = createEngine({ threads: learnerThreads(cfg) });
   const agent = new Agent(engine, cfg, init.derived, 1);
   let state: LearnerState | null = null;
   if (init.resumeFrom) {

@@ -12,7 +12,7 @@ import { runTraining } from '../src/trainer/run.js';
 import { RngStream } from '../src/engine/rng.js';
 import { allocateBatch, FLAG_LAST, type ReplayBatch, type ReplayBuffer } from '../src/replay/replay-buffer.js';
 import type { ThreadedHandle } from '../src/runtime/run-threaded.js';
-import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
+import { TIME_SCALE, TINY_THREADS, workDir } from './fixtures/runtime/args.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,7 +62,7 @@ class SliceChecker {
   }
 }
 
-async function until(cond: () => boolean, checker: SliceChecker, what: string, timeoutMs = 60_000): Promise<void> {
+async function until(cond: () => boolean, checker: SliceChecker, what: string, timeoutMs = 60_000 * TIME_SCALE): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
     checker.check();
@@ -146,7 +146,7 @@ describe('actor crashes keep the replay consistent', () => {
     const events = readFileSync(path.join(res.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.event === 'actor_crash');
     expect(events.length).toBe(20);
     expect(events[0].message).toMatch(/actor 0 .* (died|threw).*restarting in \d+ ms/);
-  }, 180_000);
+  }, 180_000 * TIME_SCALE);
 
   it('wrapping rings with reanalysis write-back: slices never include a slot being rewritten', async () => {
     let run: ThreadedHandle | null = null;
@@ -155,7 +155,9 @@ describe('actor crashes keep the replay consistent', () => {
     let failure: unknown = null;
     const res = await runTraining([
       ...TINY_THREADS, 'algo=bmpc', 'model_size=null', 'latent_dim=16', 'enc_dim=32', 'mlp_dim=32', 'num_q=2',
-      'reanalyze_interval=1', 'reanalyze_batch_size=4', 'actors=2', 'num_envs=2', 'buffer_size=240',
+      // Reanalysis after every update (the most write-backs); on the slow JS engine of one slice, so
+      // the rings still wrap within the wait budget.
+      'reanalyze_interval=1', `reanalyze_batch_size=${TIME_SCALE > 1 ? 1 : 4}`, 'actors=2', 'num_envs=2', 'buffer_size=240',
       'steps=200000', 'eval_episodes=0', 'checkpoint_freq=0', `work_dir=${workDir('wrap')}`,
     ], {
       onThreadsStart: (h) => {
@@ -163,7 +165,7 @@ describe('actor crashes keep the replay consistent', () => {
         checker = new SliceChecker(h.replay, 3);
         (async () => {
           await chaos(h, 4, checker!, 2);
-          const target = h.replay.totalInserted() + 4 * 240; // every ring wraps several more times
+          const target = h.replay.totalInserted() + 4 * 240; // every ring (60 slots) wraps 4 more times
           await until(() => h.replay.totalInserted() >= target, checker!, 'the rings to wrap');
         })().then(() => { finished = true; }, (err) => { failure = err; finished = true; });
       },
@@ -178,5 +180,5 @@ describe('actor crashes keep the replay consistent', () => {
     const text = await h.metrics.scrape();
     expect(Number(text.match(/tdmpc_reanalyzed_slots_total (\d+)/)![1])).toBeGreaterThan(0);
     expect(res.summary!.restarts).toEqual([2, 2]);
-  }, 120_000);
+  }, 120_000 * TIME_SCALE);
 });

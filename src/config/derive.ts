@@ -1,5 +1,6 @@
 // Derived configuration: the ONE place where values computed from the config and the task live
 // (tdmpc2 fills these in three places; we do it here only). Marked `???` in tdmpc2's config.yaml.
+import os from 'node:os';
 import { ConfigError } from '../errors.js';
 import type { Config } from './schema.js';
 import { modelSizePreset } from '../model/config.js';
@@ -31,6 +32,15 @@ export interface Derived {
   numQ: number;
   /** Replay capacity in transitions, capped at the run's total steps (+ final observations). */
   bufferSize: number;
+}
+
+/**
+ * Engine threads of the learner (runtime=threads) or of the whole loop (sync): learner_threads, or
+ * with 0 the cores the actors leave free (each actor runs one engine thread), at least 1.
+ */
+export function learnerThreads(cfg: Config, cores = os.availableParallelism()): number {
+  if (cfg.learner_threads > 0) return cfg.learner_threads;
+  return cfg.runtime === 'threads' ? Math.max(1, cores - cfg.actors) : cores;
 }
 
 export function discountHeuristic(episodeLength: number, denom: number, lo: number, hi: number): number {

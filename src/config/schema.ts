@@ -132,10 +132,10 @@ export const SCHEMA = {
   buffer_size: { type: int(1), default: 1_000_000, doc: 'replay capacity in transitions (capped at steps)' },
 
   // ---------------------------------------------------------------- runtime
-  runtime: { type: oneOf('threads', 'sync'), default: 'sync', doc: "'threads' (actors + learner on worker threads) or 'sync' (one loop, bit-reproducible)" },
+  runtime: { type: oneOf('threads', 'sync'), default: 'threads', doc: "'threads' (actors + learner on worker threads) or 'sync' (one loop, bit-reproducible)" },
   actors: { type: int(1, 64), default: 1, doc: 'actor threads (runtime=threads)' },
   param_sync_interval: { type: int(1), default: 1, doc: 'actor steps between parameter snapshot reads' },
-  learner_threads: { type: int(1, 64), default: 2, doc: 'engine threads of the learner (sync: of the whole loop)' },
+  learner_threads: { type: int(0, 64), default: 0, doc: 'engine threads of the learner (sync: of the whole loop); 0: cores - actors under runtime=threads, every core under sync' },
   utd_error_band: { type: int(0), default: 16, doc: "threads: updates the learner may lag (actors then wait) or lead (it then waits) utd_ratio x env steps; Reverb's error_buffer, raised to ceil(utd_ratio x num_envs)" },
   metrics: { type: bool, default: true, doc: 'serve Prometheus /metrics (runtime=threads)' },
   'metrics.host': { type: str, default: '127.0.0.1', doc: 'metrics listen address' },

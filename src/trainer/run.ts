@@ -4,7 +4,7 @@
 import { existsSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, parseOverrides, coerceValue } from '../config/load.js';
-import { deriveConfig, type Derived } from '../config/derive.js';
+import { deriveConfig, learnerThreads, type Derived } from '../config/derive.js';
 import { renderConfigYaml } from '../config/render.js';
 import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine/index.js';
@@ -82,7 +82,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
       name: spec.name, obsDim: env.obsDim, actionDim: env.actionDim, episodeLength: env.maxEpisodeSteps, episodic: spec.episodic,
     });
     const evalEnv = cfg.eval_episodes > 0 ? await VectorEnv.create(spec, cfg.eval_episodes, envOptions) : env;
-    const engine = createEngine({ threads: cfg.learner_threads });
+    const engine = createEngine({ threads: learnerThreads(cfg) });
     const agent = new Agent(engine, cfg, derived, Math.max(cfg.num_envs, cfg.eval_episodes));
     const N = cfg.num_envs;
     const replay = ReplayBuffer.create({ numRings: N, ringCapacity: Math.ceil(derived.bufferSize / N), obsDim: derived.obsDim, actionDim: derived.actionDim });
