@@ -128,7 +128,7 @@ for (const simd of PATHS) {
         [1, 1, 1], [7, 13, 33], [13, 7, 129], [129, 33, 7], [1, 129, 33], [13, 1, 7], [200, 6, 129],
         [13, 512, 256], // threaded (split along N); ta && tb takes the packed path with tiles along N
         // packed path: edge panels in M and N, K blocks
-        [33, 129, 13], [17, 17, 129], [129, 33, 33], [33, 65, 300], // 300 = two K blocks of 150
+        [33, 129, 13], [17, 17, 129], [129, 33, 33], [33, 65, 300], [33, 65, 500], // two K blocks: 300 = 2 x 150 (AVX2, KC 256), 500 = 2 x 256 (AVX-512, KC 384)
         [200, 96, 160], [100, 17, 600], // threaded, tiles along M
         [4, 3, 0], [0, 5, 3], [5, 0, 3],
       ];

@@ -20,7 +20,7 @@ constexpr const char* kIsaName = "avx512";
 #include "kernels/gemm_pack.h"
 
 struct GemmIsa {
-  static constexpr int MR = 6, NR = 64, KC = 256;
+  static constexpr int MR = 6, NR = 64, KC = 384;
   static void pack_a(float* d, const float* A, bool ta, i64 M, i64 K, i64 m0, int mr, i64 k0, int kc) {
     pack_a_avx512<MR>(d, A, ta, M, K, m0, mr, k0, kc);
   }

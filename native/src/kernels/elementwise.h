@@ -1,6 +1,6 @@
 // Element-wise activations and their backward (engine.ts "elementwise"). Mish runs on vectors:
 //   mish(x) = x·tanh(softplus(x)) = x·n/(n+2) with n = e^x (e^x + 2),
-// one exp and one division instead of exp, log1p and tanh; for x > 20 it is x to float precision
+// one exp and one (reciprocal-estimate) division instead of exp, log1p and tanh; for x > 20 it is x to float precision
 // (and n would overflow near x = 44), so that range returns x. tanh and softplus are rare (policy
 // heads of a few action dims): they use libm in double per element, like the JS engine, so both
 // backends agree to the last bit almost always.
@@ -9,7 +9,7 @@ static inline vf vmish(vf x) {
   const vf two = vset1(2.0f);
   const vf e = vexp(x);
   const vf n = vmul(e, vadd(e, two));
-  return vselect_gt(x, vset1(20.0f), x, vdiv(vmul(x, n), vadd(n, two)));
+  return vselect_gt(x, vset1(20.0f), x, vdiv_fast(vmul(x, n), vadd(n, two)));
 }
 
 /**

@@ -59,7 +59,7 @@ static bool gemm_driver(Context& ctx, const GemmArgs& g, const Epi& epi, bool ha
   if (block_panels > panels_n) block_panels = panels_n;
   const bool fuse_epi = has_epi && block_panels == panels_n;
 
-  // K blocks of equal size (multiple of 16, <= KC): K = 300 runs as 2 x 150, not 256 + 44.
+  // K blocks of equal size (multiple of 16, <= KC): with KC = 384, K = 500 runs as 2 x 256, not 384 + 116.
   const i64 kblocks = (K + KC - 1) / KC;
   i64 kc_step = (K + kblocks - 1) / kblocks;
   kc_step = (kc_step + 15) / 16 * 16;

@@ -24,6 +24,13 @@ static inline vf vadd(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline vf vsub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vdiv(vf a, vf b) { return _mm512_div_ps(a, b); }
+/** a / b within ~2 ulp for finite b != 0: 14-bit reciprocal estimate + one Newton step (the divider
+ * is one slow port; Mish is in every hidden layer). */
+static inline vf vdiv_fast(vf a, vf b) {
+  vf r = _mm512_rcp14_ps(b);
+  r = _mm512_mul_ps(r, _mm512_fnmadd_ps(b, r, _mm512_set1_ps(2.0f)));
+  return _mm512_mul_ps(a, r);
+}
 /** a * b + c, fused. */
 static inline vf vfma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
 static inline vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }

@@ -17,6 +17,7 @@ static inline vf vadd(vf a, vf b) { return a + b; }
 static inline vf vsub(vf a, vf b) { return a - b; }
 static inline vf vmul(vf a, vf b) { return a * b; }
 static inline vf vdiv(vf a, vf b) { return a / b; }
+static inline vf vdiv_fast(vf a, vf b) { return a / b; }
 static inline vf vfma(vf a, vf b, vf c) { return a * b + c; }
 // Same NaN rule as the SIMD max/min: the second operand wins when either is NaN.
 static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
