@@ -5,7 +5,8 @@
 //     phase 1, parallel over NR-column panels: pack op(B)[:, panel] for all of K   -> ctx.bpack
 //     phase 2, parallel over tiles (MR-row panels x NR-column panels):
 //       for each K block of kc <= KC:
-//         for each A panel (MR rows; packed into ctx.apack[thread] only when A is transposed):
+//         (A transposed: pack the tile's A panels for this K block                -> ctx.apack[thread])
+//         for each A panel (MR rows; row-major A is read in place):
 //           for each B panel: micro-kernel (the A panel, 6 KiB, stays in L1 while this K block's
 //           B panels stream from L2; measured faster here than keeping a B panel in L1)
 //       optional row epilogue on the tile's finished rows (fused NormedLinear)
@@ -78,7 +79,7 @@ static bool gemm_driver(Context& ctx, const GemmArgs& g, const Epi& epi, bool ha
 
   if (!ctx.bpack.reserve(size_t(block_panels * K * NR))) return false;
   for (int t = 0; t < nth; ++t) {
-    if (!ctx.apack[t]->reserve(size_t(MR * kc_step))) return false;
+    if (g.ta && !ctx.apack[t]->reserve(size_t(kMaxTilePanels * MR * kc_step))) return false;
   }
   float* const bpack = ctx.bpack.data();
 
@@ -100,17 +101,20 @@ static bool gemm_driver(Context& ctx, const GemmArgs& g, const Epi& epi, bool ha
       for (i64 k0 = 0; k0 < K; k0 += kc_step) {
         const int kc = int(K - k0 < kc_step ? K - k0 : kc_step);
         const int mode = k0 > 0 ? kAdd : (g.accumulate ? kStoreAdd : kStore);
+        // Row-major A is read in place (each row is a sequential stream along k). Transposed A is
+        // packed, the whole tile at once: its MR values per k sit one row of A apart, and packing
+        // the tile's panels back to back reuses each row's cache lines from L1.
+        if (g.ta) {
+          for (i64 pm = pm0; pm < pm1; ++pm) {
+            const i64 m0 = pm * MR;
+            Isa::pack_a(ap + (pm - pm0) * MR * kc, g.A, g.ta, M, K, m0, int(M - m0 < MR ? M - m0 : MR), k0, kc);
+          }
+        }
         for (i64 pm = pm0; pm < pm1; ++pm) {
           const i64 m0 = pm * MR;
           const int mr = int(M - m0 < MR ? M - m0 : MR);
-          // Row-major A is read in place (each row is a sequential stream along k); transposed A
-          // is packed, since its MR values per k sit one row of A apart.
-          const float* a = g.A + m0 * K + k0;
-          i64 ars = K, aks = 1;
-          if (g.ta) {
-            Isa::pack_a(ap, g.A, g.ta, M, K, m0, mr, k0, kc);
-            a = ap, ars = 1, aks = MR;
-          }
+          const float* a = g.ta ? ap + (pm - pm0) * MR * kc : g.A + m0 * K + k0;
+          const i64 ars = g.ta ? 1 : K, aks = g.ta ? MR : 1;
           for (i64 pn = pn0; pn < pn1; ++pn) {
             const i64 n0 = (jb + pn) * NR;
             const int nr = int(N - n0 < NR ? N - n0 : NR);
