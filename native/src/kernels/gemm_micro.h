@@ -1,5 +1,6 @@
 // GEMM micro-kernel, generic over the vector width W (vec_*.h): an MR x NR block of C kept in
-// MR·NR/W registers while k runs over a packed A panel [kc][MR] and a packed B panel [kc][NR].
+// MR·NR/W registers while k runs over MR rows of op(A) (packed [kc][MR], or row-major A read in
+// place) and a packed B panel [kc][NR].
 // Per k: NR/W loads of B, MR broadcasts of A, MR·NR/W FMAs. With AVX-512, MR=6 and NR=64 use 24 of
 // the 32 zmm registers with one broadcast per 4 FMAs (12x32, one per 2 FMAs, measured 10-25% slower
 // on the Ice Lake VMs here: the broadcasts, not the FMAs, were the bottleneck).
