@@ -34,6 +34,6 @@ let ready: ReturnType<typeof build> | null = null;
 export default async function evaluateTask(task: EvalTask): Promise<EvalTaskResult> {
   const { agent, env, snapshot } = await (ready ??= build());
   const version = snapshot.read(agent.model.params, agent.model.valueTarget);
-  const r = evaluate(agent, { env, count: task.index }, data.cfg, data.derived);
+  const r = (await evaluate(agent, { env, count: task.index }, data.cfg, data.derived))!; // no stop hook: never null
   return { reward: r.reward, metrics: r.metrics, summary: r.summary, version };
 }

@@ -19,10 +19,12 @@ describe('resume', () => {
       const extra = algo === 'bmpc' ? ['algo=bmpc', 'model_size=null', 'reanalyze_interval=5', 'reanalyze_batch_size=2'] : [];
       const a = await runTraining([...TINY, ...extra, `work_dir=${mkdtempSync(path.join(os.tmpdir(), 'tdmpc-a-'))}`]);
       const workB = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-b-'));
-      let calls = 0;
-      const b1 = await runTraining([...TINY, ...extra, `work_dir=${workB}`], { shouldStop: () => ++calls >= 200 });
+      // Stop like Ctrl-C right after the step-200 checkpoint is written (checkpoint_freq 100).
+      const ckpt200 = path.join(workB, 'cartpole-swingup', algo, 'default', 'seed-5', 'checkpoints', 'step-200.ckpt');
+      const b1 = await runTraining([...TINY, ...extra, `work_dir=${workB}`], { shouldStop: () => existsSync(ckpt200) });
       expect(b1.state.step).toBe(200);
       const ckpt = path.join(b1.dir, 'checkpoints', 'step-200.ckpt');
+      expect(ckpt).toBe(ckpt200);
       expect(existsSync(ckpt)).toBe(true);
       const b2 = await runTraining([...extra, `resume=${ckpt}`, 'steps=300', 'progress=false']);
       expect(b2.state.step).toBe(300);

@@ -11,6 +11,7 @@ import type { SnapshotBuffers } from './param-snapshot.js';
 export class Evaluator {
   private readonly pool: Piscina;
   private running: Promise<unknown> | null = null;
+  private abort: AbortController | null = null;
   /** Evaluations submitted so far (the next task's index). */
   count: number;
 
@@ -33,10 +34,23 @@ export class Evaluator {
   submit(step: number, done: (step: number, r: EvalTaskResult) => void, failed: (err: Error) => void): boolean {
     if (this.running) return false;
     const task: EvalTask = { index: this.count++ };
-    this.running = (this.pool.run(task) as Promise<EvalTaskResult>).then(
+    const abort = new AbortController();
+    this.abort = abort;
+    this.running = (this.pool.run(task, { signal: abort.signal }) as Promise<EvalTaskResult>).then(
       (r) => { this.running = null; done(step, r); },
-      (err: Error) => { this.running = null; failed(err); },
+      (err: Error) => { this.running = null; if (!abort.signal.aborted) failed(err); },
     );
+    return true;
+  }
+
+  /**
+   * Stops the evaluation in flight, if any (a Ctrl-C must not wait for ten planner episodes);
+   * its result is dropped. Returns whether one was running.
+   */
+  async cancel(): Promise<boolean> {
+    if (!this.running) return false;
+    this.abort?.abort();
+    await this.running;
     return true;
   }
 

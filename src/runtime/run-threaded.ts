@@ -277,8 +277,10 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     logger.endProgress();
     const I = header.inserts();
     if (evaluator) {
-      await evaluator.idle();
-      if (!stopped) {
+      if (stopped) {
+        if (await evaluator.cancel()) say('stopping: the evaluation in flight was cancelled');
+      } else {
+        await evaluator.idle();
         evaluator.submit(I, evalDone, evalFailed);
         await evaluator.idle();
       }
@@ -289,11 +291,14 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     const learnSteps = Math.max(0, I - limiter.learnStart);
     const summary: ThreadedSummary = {
       envSteps: I, updates: stats.updates,
-      utd: learnSteps > 0 ? (stats.updates - (stats.updates > 0 ? pre : 0)) / learnSteps : 0,
+      utd: learnSteps > 0 && stats.updates >= pre ? (stats.updates - (stats.updates > 0 ? pre : 0)) / learnSteps : 0,
       expectedUpdates: limiter.exactTarget(I), policyLagP50: lag[0], policyLagP99: lag[1],
       restarts: supervisor.restarts(), wallSeconds: (Date.now() - t0) / 1000, checkpoint: file, stopped,
     };
-    say(`done: ${I} env steps, ${stats.updates} updates (realized utd ${summary.utd.toFixed(4)} over the ${learnSteps} learning steps, target ${cfg.utd_ratio}; ${summary.expectedUpdates} expected) in ${summary.wallSeconds.toFixed(0)} s | policy lag p50 ${lag[0]} p99 ${lag[1]} | actor restarts ${summary.restarts.join(',')}; checkpoint ${file}`);
+    const utdLine = learnSteps > 0 && stats.updates >= pre
+      ? `realized utd ${summary.utd.toFixed(4)} over the ${learnSteps} learning steps, target ${cfg.utd_ratio}; ${summary.expectedUpdates} expected`
+      : `stopped before learning began: ${I} of ${limiter.learnStart} seed steps, ${stats.updates} of ${pre} pretraining updates`;
+    say(`done: ${I} env steps, ${stats.updates} updates (${utdLine}) in ${summary.wallSeconds.toFixed(0)} s | policy lag p50 ${lag[0]} p99 ${lag[1]} | actor restarts ${summary.restarts.join(',')}; checkpoint ${file}`);
     const learnerState: LearnerState = {
       runtime: 'threads', step: I, updates: stats.updates, episodes: header.episodes(), samples: stats.samples,
       lastReturn: lastReturn(), ledger: { carry: 0, fed: 0, earned: 0 }, sampleRng: { seed: 0, counter: 0 },

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { Derived } from '../config/derive.js';
 import type { VectorEnv } from '../envs/vector-env.js';
 import type { Agent } from '../agent/agent.js';
+import { yieldToEventLoop } from './event-loop.js';
 
 export interface EvalEnvs {
   /** eval_episodes environments, one episode each per evaluation. */
@@ -21,7 +22,7 @@ export interface EvalResult {
 
 type Mode = 'plan' | 'pi';
 
-function runEpisodes(agent: Agent, evalEnvs: EvalEnvs, mode: Mode, cfg: Config, derived: Derived, valueLog: boolean) {
+async function runEpisodes(agent: Agent, evalEnvs: EvalEnvs, mode: Mode, cfg: Config, derived: Derived, valueLog: boolean, shouldStop?: () => boolean) {
   const env = evalEnvs.env;
   const N = env.numEnvs;
   env.reset((cfg.seed * 1_000_003 + 0x5eed0000 + evalEnvs.count) >>> 0);
@@ -35,6 +36,10 @@ function runEpisodes(agent: Agent, evalEnvs: EvalEnvs, mode: Mode, cfg: Config, 
   const pred = new Float32Array(N);
   let remaining = N;
   while (remaining > 0) {
+    if (shouldStop) {
+      await yieldToEventLoop();
+      if (shouldStop()) return null;
+    }
     if (predicted) {
       agent.predictValue(N, env.obs, pred);
       for (let i = 0; i < N; i++) if (!done[i] && lengths[i] < T) predicted[i * T + lengths[i]] = pred[i];
@@ -81,12 +86,18 @@ function runEpisodes(agent: Agent, evalEnvs: EvalEnvs, mode: Mode, cfg: Config, 
   return { mean, returns, extra: out };
 }
 
-export function evaluate(agent: Agent, evalEnvs: EvalEnvs, cfg: Config, derived: Derived): EvalResult {
-  const planner = runEpisodes(agent, evalEnvs, cfg.mpc ? 'plan' : 'pi', cfg, derived, cfg.eval_value);
+/**
+ * One evaluation. With shouldStop (the synchronous trainer's Ctrl-C), it is checked every step and
+ * a stop cancels the evaluation: the result is null and nothing counts as evaluated.
+ */
+export async function evaluate(agent: Agent, evalEnvs: EvalEnvs, cfg: Config, derived: Derived, shouldStop?: () => boolean): Promise<EvalResult | null> {
+  const planner = await runEpisodes(agent, evalEnvs, cfg.mpc ? 'plan' : 'pi', cfg, derived, cfg.eval_value, shouldStop);
+  if (planner === null) return null;
   const metrics: Record<string, number> = { episode_reward: planner.mean, ...planner.extra };
   let summary = '';
   if (cfg.eval_pi) {
-    const pi = runEpisodes(agent, evalEnvs, 'pi', cfg, derived, false);
+    const pi = await runEpisodes(agent, evalEnvs, 'pi', cfg, derived, false, shouldStop);
+    if (pi === null) return null;
     metrics.pi_episode_reward = pi.mean;
     summary += `policy only ${pi.mean.toFixed(1)}`;
   }

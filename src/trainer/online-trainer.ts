@@ -8,6 +8,7 @@ import { RngStream, uniformAt as uniform } from '../engine/rng.js';
 import type { VectorEnv } from '../envs/vector-env.js';
 import { ReplayBuffer, allocateBatch, FLAG_LAST, FLAG_TERMINATED, type ReplayBatch } from '../replay/replay-buffer.js';
 import type { Agent } from '../agent/agent.js';
+import { yieldToEventLoop } from './event-loop.js';
 import { evaluate, type EvalEnvs } from './evaluate.js';
 import type { RunLogger } from './logger.js';
 import { UpdateTokens } from './update-tokens.js';
@@ -27,7 +28,7 @@ export interface TrainerState {
 }
 
 export interface TrainerHooks {
-  /** Called after every vector step; return true to stop (e.g. Ctrl-C). */
+  /** Called after every vector step, and every step of an evaluation; return true to stop (e.g. Ctrl-C). */
   shouldStop?: () => boolean;
   /** Called when a checkpoint is due (episode boundaries of all envs only, for exact resume). */
   checkpoint?: (state: TrainerState) => void;
@@ -77,8 +78,11 @@ export class OnlineTrainer {
     this.state.tokens = this.tokens.carry;
   }
 
-  /** Runs until cfg.steps environment steps (or a stop request). Returns the final state. */
-  train(hooks: TrainerHooks = {}): TrainerState {
+  /**
+   * Runs until cfg.steps environment steps (or a stop request). Returns the final state. Async only
+   * to yield to the event loop once per step (so Ctrl-C is heard); the work itself is synchronous.
+   */
+  async train(hooks: TrainerHooks = {}): Promise<TrainerState> {
     const { cfg, derived, env, agent, replay, logger } = this;
     const N = env.numEnvs;
     const { obsDim: O, actionDim: A } = derived;
@@ -93,7 +97,8 @@ export class OnlineTrainer {
     let stepsAtWall = st.step;
 
     while (st.step < cfg.steps) {
-      if (st.step % cfg.eval_freq < N) this.runEvaluation();
+      await yieldToEventLoop();
+      if (st.step % cfg.eval_freq < N && !(await this.runEvaluation(hooks))) break; // stopped mid-evaluation
 
       // ---- act
       this.prevObs.set(env.obs);
@@ -139,7 +144,10 @@ export class OnlineTrainer {
           n += derived.pretrainUpdates;
           if (derived.pretrainUpdates > 0 && cfg.progress) console.log(`pretraining on seed data: ${derived.pretrainUpdates} updates`);
         }
-        for (let k = 0; k < n; k++) this.updateOnce();
+        for (let k = 0; k < n; k++) {
+          this.updateOnce();
+          if (k % 25 === 24) await yieldToEventLoop(); // the pretraining burst runs to its end, but Ctrl-C is acknowledged
+        }
       }
 
       // ---- bookkeeping
@@ -160,7 +168,7 @@ export class OnlineTrainer {
       }
       if (hooks.shouldStop?.()) break;
     }
-    if (st.step >= cfg.steps) this.runEvaluation();
+    if (st.step >= cfg.steps) await this.runEvaluation(hooks);
     logger.endProgress();
     this.syncState();
     return st;
@@ -181,11 +189,14 @@ export class OnlineTrainer {
     agent.update(this.batch, Math.min(1, this.state.step / this.cfg.steps));
   }
 
-  private runEvaluation(): void {
-    if (this.cfg.eval_episodes === 0) return;
-    const r = evaluate(this.agent, this.evalEnvs, this.cfg, this.derived);
+  /** Evaluates and logs; false when a stop request cancelled it (nothing is logged then). */
+  private async runEvaluation(hooks: TrainerHooks): Promise<boolean> {
+    if (this.cfg.eval_episodes === 0) return true;
+    const r = await evaluate(this.agent, this.evalEnvs, this.cfg, this.derived, hooks.shouldStop);
+    if (r === null) return false;
     this.logger.evaluation(this.state.step, r.reward);
     this.logger.metrics(this.state.step, 'eval', r.metrics);
     if (this.cfg.progress) console.log(`eval @ ${this.state.step}: return ${r.reward.toFixed(1)}${r.summary ? ' | ' + r.summary : ''}`);
+    return true;
   }
 }

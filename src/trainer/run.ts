@@ -116,7 +116,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
       return file;
     };
     const t0 = Date.now();
-    const final = trainer.train({
+    const final = await trainer.train({
       shouldStop: options.shouldStop,
       checkpoint: (st) => { save(st, `step-${st.step}.ckpt`); },
     });
