@@ -12,7 +12,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const onSigint = () => {
     if (stopRequested) process.exit(130);
     stopRequested = true;
-    console.log('\nstopping: finishing this step and writing a checkpoint (Ctrl-C again to exit at once)');
+    console.log('\nstopping: finishing this step (a running evaluation is cancelled) and writing a checkpoint (Ctrl-C again to exit at once)');
   };
   process.on('SIGINT', onSigint);
   try {
