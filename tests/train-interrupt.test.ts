@@ -6,14 +6,17 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TIME_SCALE } from './fixtures/runtime/args.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-// One evaluation step plans 32 episodes x 536 trajectories through 256-wide layers (seconds per
-// step on 2 cores), so the evaluation at step 0 would run for many minutes.
+// One evaluation step plans 32 episodes x 536 trajectories through 256-wide layers (a second or
+// two per step on 2 cores), so the evaluation at step 0 would run for many minutes; the slow JS
+// engine gets a smaller plan (under a second per step) that still makes a minutes-long evaluation.
 const SLOW_EVAL = [
-  'task=cartpole-swingup', 'model_size=null', 'enc_dim=64', 'mlp_dim=256', 'latent_dim=64', 'num_q=2',
-  'eval_episodes=32', 'steps=100000', 'metrics=false', 'log_freq=50',
+  'task=cartpole-swingup', 'model_size=null', 'enc_dim=64', 'latent_dim=64', 'num_q=2',
+  'steps=100000', 'metrics=false', 'log_freq=50',
+  ...(TIME_SCALE > 1 ? ['mlp_dim=128', 'eval_episodes=8', 'num_samples=64', 'iterations=2'] : ['mlp_dim=256', 'eval_episodes=32']),
 ];
 
 async function interruptDuringEval(runtime: string): Promise<{ code: number | null; out: string; secondsAfterSigint: number; dir: string }> {
