@@ -259,7 +259,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
           utd_realized: u / Math.max(1, I), policy_lag_p50: lag[0], policy_lag_p99: lag[1], parameter_version: learner.scalar('version'),
           actor_restarts: supervisor.restarts().reduce((s, x) => s + x, 0), ...(ret !== null ? { episode_return: ret } : {}),
         });
-        logger.progress(I, totalSteps, sps, ret, `${u} updates | lag p50 ${lag[0]}`);
+        logger.progress(I, totalSteps, sps, ret, `${u} updates | lag p50 ${lag[0]}`, I <= limiter.learnStart);
       }
       if (!done && I >= nextCkpt) {
         nextCkpt = (Math.floor(I / cfg.checkpoint_freq) + 1) * cfg.checkpoint_freq;

@@ -48,11 +48,14 @@ export class RunLogger {
     appendFileSync(this.metricsJsonl, JSON.stringify({ step, kind, wall_s: (Date.now() - this.started) / 1000, ...values }) + '\n');
   }
 
-  /** Progress line: step, steps/s, ETA, last return (rewritten in place on a TTY). */
-  progress(step: number, total: number, stepsPerSec: number, lastReturn: number | null, extra = ''): void {
+  /**
+   * Progress line: step, steps/s, ETA, last return (rewritten in place on a TTY). While seeding
+   * (random actions, no updates) steps are ~100x faster than later, so no ETA is given.
+   */
+  progress(step: number, total: number, stepsPerSec: number, lastReturn: number | null, extra = '', seeding = false): void {
     if (!this.showProgress) return;
     const eta = stepsPerSec > 0 ? (total - step) / stepsPerSec : Infinity;
-    const line = `step ${step}/${total} | ${stepsPerSec.toFixed(1)} steps/s | ETA ${formatDuration(eta)} | last return ${lastReturn === null ? '-' : lastReturn.toFixed(1)}${extra ? ' | ' + extra : ''}`;
+    const line = `step ${step}/${total} | ${stepsPerSec.toFixed(1)} steps/s | ${seeding ? 'seeding' : `ETA ${formatDuration(eta)}`} | last return ${lastReturn === null ? '-' : lastReturn.toFixed(1)}${extra ? ' | ' + extra : ''}`;
     if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(this.lastLine.length)}`);
     else console.log(line);
     this.lastLine = line;
