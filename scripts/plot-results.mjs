@@ -53,7 +53,7 @@ for (const run of runs) {
   if (ref.length) series.push({ label: 'TD-MPC2 (published)', points: ref.filter((p) => p.step <= Math.max(maxStep, 100000)), dashed: true });
   writeFileSync(path.join(dir, run, 'curve.svg'), svg(`${task} — ${run}`, series, Math.max(maxStep, ref.length ? Math.min(100000, Math.max(...ref.map((p) => p.step))) : maxStep)));
   md += `## ${run}\n\n`;
-  if (info.command) md += `Command: \`${info.command}\`  \nWall-clock: ${(info.wall_s / 60).toFixed(1)} min for ${info.steps} env steps on ${info.machine ?? 'this machine'}\n\n`;
+  if (info.command) md += `Command: \`${info.command}\`  \nWall-clock: ${(info.wall_s / 60).toFixed(1)} min for ${info.steps_done ?? info.steps} env steps on ${info.machine ?? 'this machine'}\n\n`;
   if (info.note) md += `${info.note}\n\n`;
   md += `![curve](${run}/curve.svg)\n\n| step | return (ours) |\n|---:|---:|\n`;
   for (const p of ours) md += `| ${p.step} | ${p.reward.toFixed(1)} |\n`;
