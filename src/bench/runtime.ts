@@ -22,6 +22,7 @@ import type { BenchArgs } from './index.js';
 import { runTraining } from '../trainer/run.js';
 import type { ThreadedHandle } from '../runtime/run-threaded.js';
 import { RateLimiter } from '../runtime/rate-limiter.js';
+import { coresLeftByActors } from '../config/derive.js';
 
 function flag(flags: BenchArgs['flags'], name: string, fallback: number, integer = true): number {
   const v = flags[name];
@@ -59,7 +60,7 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const utd = flag(f, 'utd', 1, false);
   const envs = flag(f, 'envs', 1);
   const size = typeof f.size === 'string' ? f.size : '1';
-  const learnerThreads = flag(f, 'learner-threads', Math.max(1, cores - actors));
+  const learnerThreads = flag(f, 'learner-threads', coresLeftByActors(actors, cores));
   const syncThreads = flag(f, 'sync-threads', cores);
   const pretrain = 10;
   const work = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-bench-runtime-'));

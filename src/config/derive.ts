@@ -40,7 +40,12 @@ export interface Derived {
  */
 export function learnerThreads(cfg: Config, cores = os.availableParallelism()): number {
   if (cfg.learner_threads > 0) return cfg.learner_threads;
-  return cfg.runtime === 'threads' ? Math.max(1, cores - cfg.actors) : cores;
+  return cfg.runtime === 'threads' ? coresLeftByActors(cfg.actors, cores) : cores;
+}
+
+/** Cores not kept busy by `actors` actor threads (one engine thread each), at least 1. */
+export function coresLeftByActors(actors: number, cores = os.availableParallelism()): number {
+  return Math.max(1, cores - actors);
 }
 
 export function discountHeuristic(episodeLength: number, denom: number, lo: number, hi: number): number {

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { deriveConfig, learnerThreads, type Derived } from '../config/derive.js';
+import { coresLeftByActors, deriveConfig, learnerThreads, type Derived } from '../config/derive.js';
 import { renderConfigYaml } from '../config/render.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { makeTask } from '../envs/registry.js';
@@ -148,9 +148,10 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     }
     header.initialize(state.step, state.updates, state.episodes);
   }
+  const learnerEngineThreads = learnerThreads(cfg);
   const runInfo = {
     task: cfg.task, algo: cfg.algo, runtime: cfg.runtime, actors: String(cfg.actors), num_envs: String(cfg.num_envs),
-    utd_ratio: String(cfg.utd_ratio), model_size: String(cfg.model_size), seed: String(cfg.seed), learner_threads: String(learnerThreads(cfg)),
+    utd_ratio: String(cfg.utd_ratio), model_size: String(cfg.model_size), seed: String(cfg.seed), learner_threads: String(learnerEngineThreads),
   };
   const metrics = new RunMetrics({ header, replay, actorBlocks: buffers.actorBlocks, learnerBlock: buffers.learnerBlock, runInfo, task: cfg.task });
   const server = cfg.metrics ? await MetricsServer.start(metrics, cfg['metrics.host'], cfg['metrics.port']) : null;
@@ -161,9 +162,9 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? state.step : null);
   const mem = sharedBytes(buffers);
   const shape = buffers.replayShape;
-  say(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime threads: ${cfg.actors} actor(s) x ${cfg.num_envs} env(s), learner x${learnerThreads(cfg)} engine threads | ${bufferPlan.paramLength.toLocaleString()} params | seed steps ${derived.seedSteps} | ${dir}`);
+  say(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime threads: ${cfg.actors} actor(s) x ${cfg.num_envs} env(s), learner x${learnerEngineThreads} engine threads | ${bufferPlan.paramLength.toLocaleString()} params | seed steps ${derived.seedSteps} | ${dir}`);
   const cores = os.availableParallelism();
-  if (cfg.actors + learnerThreads(cfg) > cores) say(`note: ${cfg.actors} actor thread(s) + ${learnerThreads(cfg)} learner engine threads > ${cores} cores; they will share cores (learner_threads=${Math.max(1, cores - cfg.actors)} avoids that)`);
+  if (cfg.actors + learnerEngineThreads > cores) say(`note: ${cfg.actors} actor thread(s) + ${learnerEngineThreads} learner engine threads > ${cores} cores; they will share cores (learner_threads=${coresLeftByActors(cfg.actors, cores)} avoids that)`);
   say(`replay: ${shape.numRings} rings (${cfg.actors} shard(s) x ${cfg.num_envs}) x ${shape.ringCapacity} slots = ${(shape.numRings * shape.ringCapacity).toLocaleString()} transitions, ${(mem.replay / 2 ** 20).toFixed(1)} MiB shared; parameter snapshot ${(mem.snapshot / 2 ** 20).toFixed(1)} MiB; utd ${cfg.utd_ratio} (band ${limiter.band} updates, ${limiter.finalUpdates} updates in all)${server ? ` | metrics ${server.url}` : ''}`);
 
   const supervisor = new Supervisor(plan, buffers, header, metrics, {
