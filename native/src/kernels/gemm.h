@@ -9,7 +9,7 @@
 //         for each A panel (MR rows; row-major A is read in place):
 //           for each B panel: micro-kernel (the A panel, 6 KiB, stays in L1 while this K block's
 //           B panels stream from L2; measured faster here than keeping a B panel in L1)
-//       optional row epilogue on the tile's finished rows (fused NormedLinear)
+//           on the last K block: optional row epilogue on the A panel's finished rows (fused NormedLinear)
 //
 // Determinism: each C element is computed by one micro-kernel call per K block, in the same K order,
 // whatever the thread count and tiling, so 1 and 2 threads give bit-identical results.
@@ -122,9 +122,11 @@ static bool gemm_driver(Context& ctx, const GemmArgs& g, const Epi& epi, bool ha
             const float* bias = g.bias ? g.bias + n0 : nullptr;
             gemm_micro<MR, NR>(kc, a, ars, aks, bp, g.C + m0 * N + n0, N, mr, nr, bias, mode);
           }
+          // The panel's rows are final after the last K block: run the epilogue on them now,
+          // while they are still in L1 (after the whole tile they would be in L2).
+          if (fuse_epi && k0 + kc >= K) epi(m0, m0 + mr, thread);
         }
       }
-      if (fuse_epi) epi(pm0 * MR, pm1 * MR < M ? pm1 * MR : M, thread);
     };
     parallel_for(ctx.pool, parallel, int(tiles_m * tn), tile);
   }
