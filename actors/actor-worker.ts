@@ -1,4 +1,5 @@
-// Thread shell of an actor (the loop is actor.ts): builds its engine (one native thread), its
+// Thread shell of an actor (the loop is actor.ts): builds its engine (one native thread, plus a
+// guest seat the learner fills while it waits, for actor 0 under learner_helps_actor), its
 // VectorEnv, an Agent for planning, and views of the shared buffers from workerData, then exposes
 // the comlink ActorApi to the main thread. Errors propagate: a throw rejects run() on the main
 // side, a crash ends the thread; either way the supervisor restarts this actor slot.
@@ -28,7 +29,11 @@ async function build(): Promise<Actor> {
     rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
     ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
   });
-  const engine = createEngine({ threads: 1 });
+  // Actor 0 offers a guest seat: the learner computes part of its planning while it would
+  // otherwise wait for this actor's next transition (learner_helps_actor).
+  const helped = init.helpSeatId !== null && init.actor === 0;
+  const engine = createEngine({ threads: 1, guestSeats: helped ? 1 : 0 });
+  if (helped) engine.offerGuestSeat(init.helpSeatId!);
   const agent = new Agent(engine, cfg, init.derived, cfg.num_envs);
   return new Actor(
     init, env, agent,

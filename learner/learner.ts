@@ -8,7 +8,8 @@ import type { Agent } from '../src/agent/agent.js';
 import { RngStream } from '../src/engine/rng.js';
 import { allocateBatch, type ReplayBatch, type ReplayBuffer } from '../src/replay/replay-buffer.js';
 import { writeCheckpoint } from '../src/checkpoint/checkpoint-file.js';
-import { LEARNER_DONE, LEARNER_RUNNING, type RunHeader } from '../src/runtime/header.js';
+import { kInsertSeq, LEARNER_DONE, LEARNER_RUNNING, type RunHeader } from '../src/runtime/header.js';
+import { helpEngine } from '../src/engine/index.js';
 import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
 import { UpdateLedger, type RateLimiter } from '../src/runtime/rate-limiter.js';
 import { yieldToEventLoop } from '../src/runtime/atomics.js';
@@ -137,7 +138,7 @@ export class Learner {
       }
       if (header.allActorsDone() && this.updates >= Math.min(ledger.earned, limiter.finalUpdates)) break;
       const t0 = performance.now();
-      await UpdateLedger.waitForInserts(header, seq, 100);
+      await this.waitForInserts(seq);
       const waited = (performance.now() - t0) / 1000;
       this.metrics.begin();
       this.metrics.add(this.slot.rate_wait_seconds, waited);
@@ -147,6 +148,21 @@ export class Learner {
     }
     header.setLearnerState(LEARNER_DONE);
     return this.stats();
+  }
+
+  /**
+   * Out of update budget: waits until an actor commits a transition. Under learner_helps_actor the
+   * wait is spent computing actor 0's planning kernels (helpEngine returns within one kernel task
+   * of the insert; 20 ms at most, so control messages still run); otherwise, or while actor 0 has
+   * no engine listed (starting, restarting), it sleeps on the insert counter.
+   */
+  private async waitForInserts(seq: number): Promise<void> {
+    const id = this.init.helpSeatId;
+    if (id !== null && helpEngine(id, this.header.i32, kInsertSeq, seq, 20) >= 0) {
+      await yieldToEventLoop();
+      return;
+    }
+    await UpdateLedger.waitForInserts(this.header, seq, 100);
   }
 
   state(meta: { episodes: number; lastReturn: number | null }): LearnerState {

@@ -31,7 +31,7 @@ static const KernelTable* table_for(Simd simd) {
   }
 }
 
-Context::Context(int threads, Simd simd_) : pool(threads), simd(simd_), kernels(table_for(simd_)) {
+Context::Context(int threads, Simd simd_, int guests) : pool(threads, guests), simd(simd_), kernels(table_for(simd_)) {
   for (int t = 0; t < pool.size(); ++t) {
     apack.emplace_back(new ScratchBuffer());
     rows.emplace_back(new ScratchBuffer());

@@ -32,7 +32,7 @@ class ScratchBuffer {
 };
 
 struct Context {
-  Context(int threads, Simd simd);
+  Context(int threads, Simd simd, int guests = 0);
 
   ThreadPool pool;
   Simd simd;

@@ -68,7 +68,7 @@ static float run_loop(Simd s, long iters) {
 
 double measure_peak_gflops(Context& ctx, double seconds) {
   using clock = std::chrono::steady_clock;
-  const int nth = ctx.threads();
+  const int nth = ctx.pool.own_threads();  // guest seats have no thread of their own
   const Simd simd = ctx.simd;
   // Calibrate the iterations of one timed slice (~2 ms) on the calling thread.
   long slice = 1000;

@@ -37,6 +37,12 @@ export interface Engine {
   readonly simd: string;
   /** Stops the engine's worker threads. The engine must not be used afterwards. */
   dispose(): void;
+  /**
+   * Lists this engine, process-wide, under `id` so that another thread's helpEngine(id, ...) can
+   * compute its kernels' tasks while that thread has nothing else to do. Needs an engine created
+   * with guestSeats: 1; returns false otherwise (and always on the JS engine).
+   */
+  offerGuestSeat(id: number): boolean;
 
   // ------------------------------------------------------------------ GEMM
   /**
@@ -212,5 +218,11 @@ export type EngineKind = 'auto' | 'native' | 'js';
 export interface EngineOptions {
   /** Threads for this engine instance (an actor uses 1, the learner several). Default 1. */
   threads?: number;
+  /**
+   * Seats for a guest thread (0 or 1, native only): kernels split their work as if for
+   * threads + guestSeats threads and run it on their own threads whenever no guest helps, with
+   * bit-identical results either way. See offerGuestSeat / helpEngine.
+   */
+  guestSeats?: number;
   kind?: EngineKind;
 }

@@ -1,7 +1,7 @@
 // Engine factory: picks the native addon when it is built, the TypeScript reference otherwise.
 // TDMPC_ENGINE=native|js overrides the choice (js is the oracle in tests).
 import { JsEngine } from './js-engine.js';
-import { loadNativeEngine, nativeLoadError } from './native-engine.js';
+import { loadNativeAddon, loadNativeEngine, nativeLoadError } from './native-engine.js';
 import type { Engine, EngineKind, EngineOptions } from './engine.js';
 
 export * from './engine.js';
@@ -24,9 +24,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     throw new RangeError(`engine threads must be an integer in [1, 64], got ${threads}`);
   }
+  const guestSeats = options.guestSeats ?? 0;
+  if (guestSeats !== 0 && guestSeats !== 1) throw new RangeError(`engine guestSeats must be 0 or 1, got ${guestSeats}`);
   const kind = requestedKind(options.kind);
   if (kind === 'js') return new JsEngine(threads);
-  const native = loadNativeEngine(threads);
+  const native = loadNativeEngine(threads, undefined, guestSeats);
   if (native) return native;
   if (kind === 'native') {
     throw new Error(`native engine requested but not loadable: ${nativeLoadError()}; run \`npm install\` to build it`);
@@ -36,4 +38,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     console.warn(`tdmpc: native engine unavailable (${nativeLoadError()}); using the slow TypeScript reference backend`);
   }
   return new JsEngine(threads);
+}
+
+/**
+ * Lends the calling thread to the engine listed under `id` (Engine.offerGuestSeat) while
+ * Atomics.load(i32, index) === expected, for at most maxMs: the thread computes tasks of that
+ * engine's kernels as they come. Returns the kernel jobs joined; -1 if another thread is already
+ * helping or the engine is shutting down; -2 if no engine is listed under `id` (or the native
+ * addon is not loaded). Blocks the calling thread (its event loop too) for up to maxMs.
+ */
+export function helpEngine(id: number, i32: Int32Array, index: number, expected: number, maxMs: number): number {
+  const mod = loadNativeAddon();
+  return mod === null ? -2 : mod.helpEngine(id, i32, index, expected, maxMs);
 }

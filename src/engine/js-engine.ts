@@ -73,6 +73,10 @@ export class JsEngine implements Engine {
     // Nothing to stop: the JS engine owns no threads.
   }
 
+  offerGuestSeat(_id: number): boolean {
+    return false; // computes on the calling thread only
+  }
+
   /** Grows the per-row/per-column scratch to hold D values (allocates only when D is a new maximum). */
   private growScratch(D: number): void {
     if (this.rowA.length >= D) return;

@@ -25,7 +25,9 @@ export interface NativeAddonEngine extends Omit<Engine, 'name' | 'adamStep'> {
 }
 
 export interface NativeAddon {
-  NativeEngine: new (threads: number, simd: string | undefined, errorClass: typeof ShapeError) => NativeAddonEngine;
+  NativeEngine: new (threads: number, simd: string | undefined, errorClass: typeof ShapeError, guestSeats?: number) => NativeAddonEngine;
+  /** Lends the calling thread to the engine listed under id while i32[index] === expected (threadpool.h). */
+  helpEngine(id: number, i32: Int32Array, index: number, expected: number, maxMs: number): number;
   /** Best SIMD path of this CPU: 'avx512' | 'avx2' | 'scalar'. */
   bestSimd: string;
   abiVersion: number;
@@ -79,10 +81,10 @@ export function nativeLoadError(): string {
  * A native engine with `threads` threads, or null when the addon is not built or does not load.
  * simd forces a lower SIMD path ('avx2' | 'scalar'); by default env TDMPC_SIMD, else the best.
  */
-export function loadNativeEngine(threads: number, simd?: string): Engine | null {
+export function loadNativeEngine(threads: number, simd?: string, guestSeats = 0): Engine | null {
   const mod = loadNativeAddon();
   if (mod === null) return null;
-  return new NativeEngine(new mod.NativeEngine(threads, simd, ShapeError));
+  return new NativeEngine(new mod.NativeEngine(threads, simd, ShapeError, guestSeats));
 }
 
 export class NativeEngine implements Engine {
@@ -99,6 +101,10 @@ export class NativeEngine implements Engine {
 
   dispose(): void {
     this.n.dispose();
+  }
+
+  offerGuestSeat(id: number): boolean {
+    return this.n.offerGuestSeat(id);
   }
 
   /** FMA-loop peak of this engine's SIMD path on all its threads (GFLOP/s), measured for `seconds`. */

@@ -26,6 +26,11 @@ export interface RunPlan {
   limiter: RateLimiterOptions;
   /** Steps of the whole run, ceil(steps / num_envs) * num_envs. */
   totalSteps: number;
+  /**
+   * learner_helps_actor: the id under which actor 0 offers its engine's guest seat and which the
+   * learner helps while it waits (random per run: several runs may share one process); else null.
+   */
+  helpSeatId: number | null;
 }
 
 export interface ActorInit extends RunPlan {

@@ -11,6 +11,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { coresLeftByActors, deriveConfig, learnerThreads, type Derived } from '../config/derive.js';
 import { renderConfigYaml } from '../config/render.js';
@@ -122,7 +123,8 @@ async function planRun(cfg: Config, resumeSlots: number | null): Promise<{ plan:
     utdRatio: cfg.utd_ratio, numEnvs: N, seedSteps: derived.seedSteps, pretrainUpdates: derived.pretrainUpdates,
     errorBand: cfg.utd_error_band, totalSteps,
   };
-  return { plan: { cfg, derived, limiter, totalSteps }, bufferPlan };
+  const helpSeatId = cfg.learner_helps_actor ? randomInt(1, 2 ** 31 - 1) : null;
+  return { plan: { cfg, derived, limiter, totalSteps, helpSeatId }, bufferPlan };
 }
 
 export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | null, dir: string, options: ThreadedOptions = {}): Promise<ThreadedResult> {

@@ -1,5 +1,6 @@
-// The NativeEngine class: `new NativeEngine(threads, simd, ShapeError)` creates one Context (thread
-// pool, scratch buffers, kernel table of the chosen SIMD path); dispose() joins the pool. The class
+// The NativeEngine class: `new NativeEngine(threads, simd, ShapeError, guestSeats)` creates one
+// Context (thread pool, scratch buffers, kernel table of the chosen SIMD path); dispose() joins the
+// pool. offerGuestSeat(id) lists the pool for helpEngine() (threadpool.h, "Guest seats"). The class
 // is defined with the plain Node-API C interface: its methods run millions of times, and reading
 // the arguments straight into a fixed array avoids node-addon-api's per-call CallbackInfo vector.
 #include <cstdlib>
@@ -45,8 +46,8 @@ static bool choose_simd(napi_env env, napi_value arg, Simd* out) {
 }
 
 static napi_value construct(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], self;
+  size_t argc = 4;
+  napi_value argv[4], self;
   napi_get_cb_info(env, info, &argc, argv, &self, nullptr);
   double threads = 1;
   napi_valuetype t0;
@@ -58,9 +59,17 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   }
   Simd simd;
   if (!choose_simd(env, argv[1], &simd)) return nullptr;
+  double guests = 0;
+  napi_valuetype t3;
+  napi_typeof(env, argv[3], &t3);
+  if (t3 != napi_undefined && napi_get_value_double(env, argv[3], &guests) != napi_ok) guests = -1;
+  if (!(guests >= 0 && guests <= 1 && guests == double(int(guests)))) {
+    napi_throw_range_error(env, nullptr, "NativeEngine: guestSeats must be 0 or 1");
+    return nullptr;
+  }
 
   auto* eng = new EngineObject();
-  eng->ctx.reset(new Context(int(threads), simd));
+  eng->ctx.reset(new Context(int(threads), simd, int(guests)));
   napi_valuetype t2;
   napi_typeof(env, argv[2], &t2);
   if (t2 == napi_function) napi_create_reference(env, argv[2], 1, &eng->shape_error);
@@ -92,9 +101,63 @@ static napi_value dispose(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** offerGuestSeat(id): lists this engine's pool under id for helpEngine(); false without a guest seat. */
+static napi_value offer_guest_seat(napi_env env, napi_callback_info info) {
+  napi_value self, argv[1];
+  size_t argc = 1;
+  napi_get_cb_info(env, info, &argc, argv, &self, nullptr);
+  EngineObject* eng = nullptr;
+  int32_t id = 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &id) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "offerGuestSeat: id must be an int32");
+    return nullptr;
+  }
+  bool ok = false;
+  if (napi_unwrap(env, self, reinterpret_cast<void**>(&eng)) == napi_ok && eng && !eng->disposed) ok = eng->ctx->pool.offer_guest_seat(id);
+  napi_value out;
+  napi_get_boolean(env, ok, &out);
+  return out;
+}
+
+/**
+ * helpEngine(id, i32, index, expected, maxMs): lends the calling thread to the engine listed under
+ * id while Atomics.load(i32, index) === expected, for at most maxMs; returns the jobs joined, -1 if
+ * that engine's guest seat is busy or it is shutting down, -2 if no engine is listed under id.
+ * i32 must be an Int32Array (normally over a SharedArrayBuffer written by another thread).
+ */
+napi_value help_engine(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  size_t argc = 5;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t id = 0, index = 0, expected = 0;
+  double max_ms = 0;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  bool is_ta = false;
+  if (argc == 5) napi_is_typedarray(env, argv[1], &is_ta);
+  if (argc != 5 || napi_get_value_int32(env, argv[0], &id) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array ||
+      napi_get_value_int32(env, argv[2], &index) != napi_ok || napi_get_value_int32(env, argv[3], &expected) != napi_ok ||
+      napi_get_value_double(env, argv[4], &max_ms) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "helpEngine(id, i32: Int32Array, index, expected, maxMs): bad arguments");
+    return nullptr;
+  }
+  if (index < 0 || size_t(index) >= length || !(max_ms >= 0 && max_ms <= 10000)) {
+    napi_throw_range_error(env, nullptr, ("helpEngine: index " + std::to_string(index) + " outside the Int32Array of length " +
+                                          std::to_string(length) + ", or maxMs outside [0, 10000]").c_str());
+    return nullptr;
+  }
+  const int r = ThreadPool::help_pool(id, static_cast<const int32_t*>(data) + index, expected, max_ms);
+  napi_value out;
+  napi_create_int32(env, r, &out);
+  return out;
+}
+
 napi_value define_engine_class(napi_env env) {
   Methods m;
   add_method(m, "dispose", dispose);
+  add_method(m, "offerGuestSeat", offer_guest_seat);
   add_gemm_methods(m);
   add_op_methods(m);
   add_plumbing_methods(m);

@@ -20,4 +20,7 @@ void add_plumbing_methods(Methods& m);   // bind_plumbing.cc: reductions, copies
 /** Defines the NativeEngine class (engine_object.cc). */
 napi_value define_engine_class(napi_env env);
 
+/** The module function helpEngine (engine_object.cc). */
+napi_value help_engine(napi_env env, napi_callback_info info);
+
 }  // namespace tdmpc
