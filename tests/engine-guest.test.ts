@@ -55,7 +55,7 @@ describeNative('guest seats: one engine computing with another thread\'s idle ti
   it('a helping worker thread joins the jobs; outputs are bit-identical to a one-thread engine', async () => {
     const id = 424242;
     const host = loadNativeEngine(1, undefined, 1)!;
-    const plain = createEngine({ threads: 1, kind: 'native' });
+    const plain = loadNativeEngine(1)!;
     expect(host.offerGuestSeat(id)).toBe(true);
     expect(plain.offerGuestSeat(id + 1)).toBe(false); // no guest seat
     const sab = new SharedArrayBuffer(16);
