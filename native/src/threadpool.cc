@@ -30,11 +30,9 @@ ThreadPool::ThreadPool(int threads, int guests)
 ThreadPool::~ThreadPool() { shutdown(); }
 
 void ThreadPool::shutdown() {
-  if (listed_) {
+  {
     std::lock_guard<std::mutex> lock(g_listed_mu);
-    auto it = g_listed.find(listed_id_);
-    if (it != g_listed.end() && it->second == this) g_listed.erase(it);
-    listed_ = false;
+    unlist_locked();
   }
   if (size_ == 1) return;
   {
@@ -111,13 +109,17 @@ uint64_t ThreadPool::wait_for_job(uint64_t seen) {
   return g;
 }
 
+void ThreadPool::unlist_locked() {
+  if (!listed_) return;
+  auto it = g_listed.find(listed_id_);
+  if (it != g_listed.end() && it->second == this) g_listed.erase(it);  // not if a newer pool took the id
+  listed_ = false;
+}
+
 bool ThreadPool::offer_guest_seat(int32_t id) {
   if (own_ == size_) return false;
   std::lock_guard<std::mutex> lock(g_listed_mu);
-  if (listed_) {
-    auto it = g_listed.find(listed_id_);
-    if (it != g_listed.end() && it->second == this) g_listed.erase(it);
-  }
+  unlist_locked();
   g_listed[id] = this;  // a later pool under the same id (a restarted actor) replaces the old one
   listed_id_ = id;
   listed_ = true;
@@ -146,8 +148,7 @@ int ThreadPool::help(const int32_t* word, int32_t expected, double max_ms) {
   const auto start = clock::now();
   const auto deadline = start + std::chrono::microseconds(int64_t(max_ms * 1000.0));
   const int thread = own_;  // the first guest seat
-  Seat& s = seats_[thread];
-  uint64_t seen = s.state.load(std::memory_order_acquire) >> 1;
+  uint64_t seen = seats_[thread].state.load(std::memory_order_acquire) >> 1;
   auto last_job = start;
   int joined = 0;
   for (int i = 0;; ++i) {
@@ -155,10 +156,7 @@ int ThreadPool::help(const int32_t* word, int32_t expected, double max_ms) {
     const uint64_t g = generation_.load(std::memory_order_acquire);
     if (g != seen) {
       seen = g;
-      uint64_t cur = s.state.load(std::memory_order_acquire);
-      if ((cur >> 1) < g && s.state.compare_exchange_strong(cur, (g << 1) | 1, std::memory_order_acq_rel)) {
-        work(thread);
-        s.done.store(g, std::memory_order_release);
+      if (join(thread, g)) {
         ++joined;
         last_job = clock::now();
       }
@@ -177,17 +175,22 @@ int ThreadPool::help(const int32_t* word, int32_t expected, double max_ms) {
   return joined;
 }
 
-void ThreadPool::worker_main(int thread) {
+bool ThreadPool::join(int thread, uint64_t g) {
   Seat& s = seats_[thread];
+  uint64_t cur = s.state.load(std::memory_order_acquire);
+  if ((cur >> 1) >= g) return false;  // the caller already closed this seat: job over
+  if (!s.state.compare_exchange_strong(cur, (g << 1) | 1, std::memory_order_acq_rel)) return false;
+  work(thread);
+  s.done.store(g, std::memory_order_release);
+  return true;
+}
+
+void ThreadPool::worker_main(int thread) {
   uint64_t seen = 0;
   for (;;) {
     seen = wait_for_job(seen);
     if (stop_.load(std::memory_order_acquire)) return;
-    uint64_t cur = s.state.load(std::memory_order_acquire);
-    if ((cur >> 1) >= seen) continue;  // the caller already closed this seat: job over
-    if (!s.state.compare_exchange_strong(cur, (seen << 1) | 1, std::memory_order_acq_rel)) continue;
-    work(thread);
-    s.done.store(seen, std::memory_order_release);
+    join(thread, seen);
   }
 }
 

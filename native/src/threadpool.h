@@ -76,6 +76,10 @@ class ThreadPool {
   };
 
   int help(const int32_t* word, int32_t expected, double max_ms);
+  /** Claims seat `thread` for job g and runs its share; false if the caller closed the seat first. */
+  bool join(int thread, uint64_t g);
+  /** Takes this pool out of the guest-seat list (g_listed_mu held). */
+  void unlist_locked();
   void worker_main(int thread);
   void work(int thread);
   uint64_t wait_for_job(uint64_t seen);

@@ -45,31 +45,35 @@ static bool choose_simd(napi_env env, napi_value arg, Simd* out) {
   return true;
 }
 
+/** An optional integer argument in [lo, hi]: `fallback` when undefined; false when out of range or not a number. */
+static bool int_option(napi_env env, napi_value arg, int fallback, int lo, int hi, int* out) {
+  napi_valuetype t;
+  napi_typeof(env, arg, &t);
+  double v = fallback;
+  if (t != napi_undefined && napi_get_value_double(env, arg, &v) != napi_ok) return false;
+  if (!(v >= lo && v <= hi && v == double(int(v)))) return false;
+  *out = int(v);
+  return true;
+}
+
 static napi_value construct(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4], self;
   napi_get_cb_info(env, info, &argc, argv, &self, nullptr);
-  double threads = 1;
-  napi_valuetype t0;
-  napi_typeof(env, argv[0], &t0);
-  if (t0 != napi_undefined && napi_get_value_double(env, argv[0], &threads) != napi_ok) threads = -1;
-  if (!(threads >= 1 && threads <= 64 && threads == double(int(threads)))) {
+  int threads = 1, guests = 0;
+  if (!int_option(env, argv[0], 1, 1, 64, &threads)) {
     napi_throw_range_error(env, nullptr, "NativeEngine: threads must be an integer in [1, 64]");
     return nullptr;
   }
   Simd simd;
   if (!choose_simd(env, argv[1], &simd)) return nullptr;
-  double guests = 0;
-  napi_valuetype t3;
-  napi_typeof(env, argv[3], &t3);
-  if (t3 != napi_undefined && napi_get_value_double(env, argv[3], &guests) != napi_ok) guests = -1;
-  if (!(guests >= 0 && guests <= 1 && guests == double(int(guests)))) {
+  if (!int_option(env, argv[3], 0, 0, 1, &guests)) {
     napi_throw_range_error(env, nullptr, "NativeEngine: guestSeats must be 0 or 1");
     return nullptr;
   }
 
   auto* eng = new EngineObject();
-  eng->ctx.reset(new Context(int(threads), simd, int(guests)));
+  eng->ctx.reset(new Context(threads, simd, guests));
   napi_valuetype t2;
   napi_typeof(env, argv[2], &t2);
   if (t2 == napi_function) napi_create_reference(env, argv[2], 1, &eng->shape_error);
@@ -79,7 +83,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   napi_value v_threads, v_simd;
-  napi_create_int32(env, int(threads), &v_threads);
+  napi_create_int32(env, threads, &v_threads);
   napi_create_string_utf8(env, simd_name(simd), NAPI_AUTO_LENGTH, &v_simd);
   const napi_property_descriptor props[] = {
       {"threads", nullptr, nullptr, nullptr, nullptr, v_threads, napi_enumerable, nullptr},
