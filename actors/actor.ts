@@ -11,7 +11,8 @@ import type { Agent } from '../src/agent/agent.js';
 import type { VectorEnv } from '../src/envs/vector-env.js';
 import { RngStream, uniformAt as uniform } from '../src/engine/rng.js';
 import { FLAG_LAST, FLAG_TERMINATED, type ReplayBuffer } from '../src/replay/replay-buffer.js';
-import type { RunHeader } from '../src/runtime/header.js';
+import { kUpdates, type RunHeader } from '../src/runtime/header.js';
+import { helpEngine } from '../src/engine/index.js';
 import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
 import type { RateLimiter } from '../src/runtime/rate-limiter.js';
 import type { BlockWriter } from '../src/metrics/block.js';
@@ -96,7 +97,7 @@ export class Actor {
       if (this.paused) await this.park();
       if (header.stopRequested()) break;
       if (!limiter.mayInsert(header.claimed(), header.updates())) {
-        const waited = await limiter.waitToInsert(header, () => this.paused || header.stopRequested());
+        const waited = await limiter.waitToInsert(header, () => this.paused || header.stopRequested(), this.helpLearner);
         this.count(() => this.metrics.add(this.slot.rate_wait_seconds, waited));
         continue;
       }
@@ -119,6 +120,19 @@ export class Actor {
     }
     this.resumeResolver = null;
   }
+
+  /**
+   * actors_help_learner: spends a rate-limiter wait computing the learner's update kernels until
+   * the update counter leaves `updates` (20 ms at most per call). False when this actor cannot
+   * help (option off, another actor in the seat, the learner's engine not listed): it then sleeps.
+   */
+  private readonly helpLearner = (updates: number): boolean => {
+    const seat = this.init.learnerSeatId;
+    if (seat === null) return false;
+    const jobs = helpEngine(seat, this.header.i32, kUpdates, updates, 20);
+    if (jobs > 0) this.count(() => this.metrics.add(this.slot.guest_jobs, jobs));
+    return jobs >= 0;
+  };
 
   private count(fn: () => void): void {
     this.metrics.begin();

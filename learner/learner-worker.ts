@@ -22,7 +22,11 @@ const init = workerData as LearnerInit;
 const { cfg, buffers } = init;
 
 function build(): Learner {
-  const engine = createEngine({ threads: learnerThreads(cfg) });
+  // A guest seat for a waiting actor (actors_help_learner): the update's kernels split their tasks
+  // for one more thread and run them alone whenever no actor joins.
+  const helped = init.learnerSeatId !== null;
+  const engine = createEngine({ threads: learnerThreads(cfg), guestSeats: helped ? 1 : 0 });
+  if (helped) engine.offerGuestSeat(init.learnerSeatId!);
   const agent = new Agent(engine, cfg, init.derived, 1);
   let state: LearnerState | null = null;
   if (init.resumeFrom) {

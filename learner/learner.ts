@@ -158,7 +158,13 @@ export class Learner {
    */
   private async waitForInserts(seq: number): Promise<void> {
     const id = this.init.helpSeatId;
-    if (id !== null && helpEngine(id, this.header.i32, kInsertSeq, seq, 20) >= 0) {
+    const jobs = id === null ? -2 : helpEngine(id, this.header.i32, kInsertSeq, seq, 20);
+    if (jobs >= 0) {
+      if (jobs > 0) {
+        this.metrics.begin();
+        this.metrics.add(this.slot.guest_jobs, jobs);
+        this.metrics.end();
+      }
       await yieldToEventLoop();
       return;
     }

@@ -3,10 +3,18 @@
 // within 2% of utd_ratio, for utd 0.5, 1 and 4 (and with 2 actors x 2 envs). Pure checks of the
 // rate limiter's arithmetic come first.
 import { describe, expect, it } from 'vitest';
+import type { Config } from '../src/config/schema.js';
+import { idleThreadsMayHelp } from '../src/config/derive.js';
+import { loadNativeAddon } from '../src/engine/native-engine.js';
 import { runTraining } from '../src/trainer/run.js';
 import { RateLimiter, UpdateLedger } from '../src/runtime/rate-limiter.js';
 import { UpdateTokens } from '../src/trainer/update-tokens.js';
 import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
+
+/** Guest seats need the native engine and a free core per waiting thread (idleThreadsMayHelp). */
+function helpingExpected(cfg: Config): boolean {
+  return process.env.TDMPC_ENGINE !== 'js' && loadNativeAddon() !== null && idleThreadsMayHelp(cfg);
+}
 
 /** The synchronous loop's update count, by its own token arithmetic (online-trainer.ts). */
 function syncCount(steps: number, N: number, seedSteps: number, pretrain: number, utd: number): number {
@@ -72,6 +80,27 @@ describe('threaded runs keep the UTD ratio', () => {
       expect(s.restarts.every((r) => r === 0)).toBe(true);
     });
   }
+
+  // Idle threads lend themselves to the other side (native engine, threads fit the cores): at utd 4
+  // the actor waits for the learner most of the time and computes update kernels, at utd 0.25 the
+  // learner waits for transitions and computes planning kernels. The model is wide enough that
+  // those kernels split into tasks (the tiny one's run on one thread, leaving nothing to share).
+  // (Under TDMPC_ENGINE=js there are no guest seats: the tiny model then checks that nothing is lent.)
+  const HELP_MODEL = process.env.TDMPC_ENGINE === 'js' ? ['steps=160', 'eval_episodes=0'] : ['mlp_dim=256', 'enc_dim=64', 'latent_dim=64', 'batch_size=64', 'num_samples=64', 'iterations=2', 'steps=160', 'seed_steps=100', 'pretrain_updates=10', 'eval_episodes=0'];
+  it('a waiting actor computes learner kernels and a waiting learner actor kernels; the ratio holds', async () => {
+    const fast = await runTraining([...TINY_THREADS, ...HELP_MODEL, 'utd_ratio=4', `work_dir=${workDir('utd-help4')}`]);
+    const slow = await runTraining([...TINY_THREADS, ...HELP_MODEL, 'utd_ratio=0.25', `work_dir=${workDir('utd-help025')}`]);
+    for (const r of [fast, slow]) expect(r.summary!.updates).toBe(r.summary!.expectedUpdates);
+    if (helpingExpected(fast.config)) {
+      expect(fast.summary!.guestJobs.byActors).toBeGreaterThan(0);
+      expect(slow.summary!.guestJobs.byLearner).toBeGreaterThan(0);
+    } else {
+      expect(fast.summary!.guestJobs).toEqual({ byActors: 0, byLearner: 0 });
+    }
+    const off = await runTraining([...TINY_THREADS, ...HELP_MODEL, 'utd_ratio=4', 'actors_help_learner=false', 'learner_helps_actor=false', `work_dir=${workDir('utd-nohelp')}`]);
+    expect(off.summary!.guestJobs).toEqual({ byActors: 0, byLearner: 0 });
+    expect(off.summary!.updates).toBe(fast.summary!.updates);
+  });
 
   it("matches a runtime=sync run's update count on the same work", async () => {
     const args = [...TINY_THREADS, 'steps=300', 'utd_ratio=0.5', 'eval_episodes=0'];

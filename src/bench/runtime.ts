@@ -1,6 +1,6 @@
 // `tdmpc bench runtime --task cartpole-swingup --actors 1 [--steps 400] [--seed-steps 200]
 //   [--utd 1] [--size 1] [--envs 1] [--learner-threads N] [--sync-threads N]
-//   [--learner-helps-actor true|false] --json`
+//   [--learner-helps-actor true|false] [--actors-help-learner true|false] --json`
 //
 // Runs the same training work twice in one invocation: runtime=threads (actors + learner on worker
 // threads) and runtime=sync (the one-loop trainer, whose kernels use every core). Both train the
@@ -63,8 +63,13 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const size = typeof f.size === 'string' ? f.size : '1';
   const learnerThreads = flag(f, 'learner-threads', coresLeftByActors(actors, cores));
   const syncThreads = flag(f, 'sync-threads', cores);
-  const helps = f['learner-helps-actor'] === undefined ? 'true' : String(f['learner-helps-actor']);
-  if (helps !== 'true' && helps !== 'false') throw new CliError(`--learner-helps-actor must be true or false (got '${helps}')`);
+  const boolFlag = (name: string): string => {
+    const v = f[name] === undefined ? 'true' : String(f[name]);
+    if (v !== 'true' && v !== 'false') throw new CliError(`--${name} must be true or false (got '${v}')`);
+    return v;
+  };
+  const helps = boolFlag('learner-helps-actor');
+  const actorsHelp = boolFlag('actors-help-learner');
   const pretrain = 10;
   const work = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-bench-runtime-'));
   const common = [
@@ -85,7 +90,7 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
     let b: Mark | null = null;
     let poll: NodeJS.Timeout | null = null;
     let handle: ThreadedHandle | null = null;
-    const threaded = await runTraining([...common, 'runtime=threads', `actors=${actors}`, `learner_threads=${learnerThreads}`, `learner_helps_actor=${helps}`], {
+    const threaded = await runTraining([...common, 'runtime=threads', `actors=${actors}`, `learner_threads=${learnerThreads}`, `learner_helps_actor=${helps}`, `actors_help_learner=${actorsHelp}`], {
       onThreadsStart: (h: ThreadedHandle) => {
         handle = h;
         const final = h.limiter.finalUpdates;
@@ -145,7 +150,7 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
       },
       sync: { env_steps_per_s: round(sr.env_steps_per_s), updates_per_s: round(sr.updates_per_s), utd: round(syncUtd, 4), cpu: round(sr.cpu, 2) },
       speedup: round(tr.env_steps_per_s / sr.env_steps_per_s, 3),
-      config: { task, actors, num_envs: envs, model_size: size, utd_ratio: utd, steps, seed_steps: seedSteps, learner_threads: learnerThreads, learner_helps_actor: helps === 'true', sync_threads: syncThreads, cores },
+      config: { task, actors, num_envs: envs, model_size: size, utd_ratio: utd, steps, seed_steps: seedSteps, learner_threads: learnerThreads, learner_helps_actor: helps === 'true', actors_help_learner: actorsHelp === 'true', sync_threads: syncThreads, cores },
       window: { threads_s: round(tr.window_s, 1), sync_s: round(sr.window_s, 1), threads_utd: round(tr.utd, 4), sync_utd: round(sr.utd, 4), ...waits },
     };
     log(`threads: ${result.threads.env_steps_per_s} env steps/s, ${result.threads.updates_per_s} updates/s, cpu ${result.threads.cpu} | sync: ${result.sync.env_steps_per_s} env steps/s, cpu ${result.sync.cpu} | speedup ${result.speedup}`);

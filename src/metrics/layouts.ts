@@ -22,7 +22,7 @@ export const LOSS_TERMS: Readonly<Record<string, string>> = {
 export const ACTOR_LAYOUT = new BlockLayout({
   scalars: [
     'env_steps', 'episodes', 'last_episode_return', 'heartbeat_seconds', 'acting_version',
-    'rate_wait_seconds', 'param_syncs', 'snapshot_retries', 'seeding',
+    'rate_wait_seconds', 'param_syncs', 'snapshot_retries', 'seeding', 'guest_jobs',
   ],
   histograms: { plan_seconds: DURATION_BUCKETS, env_step_seconds: DURATION_BUCKETS, episode_return: RETURN_BUCKETS },
   intHistograms: { policy_lag: LAG_MAX },
@@ -31,7 +31,7 @@ export const ACTOR_LAYOUT = new BlockLayout({
 export const LEARNER_LAYOUT = new BlockLayout({
   scalars: [
     'updates', 'samples', 'reanalyzed', 'rate_wait_seconds', 'version', 'heartbeat_seconds', 'grad_norm',
-    'backlog', 'publishes', ...Object.keys(LOSS_TERMS),
+    'backlog', 'publishes', 'guest_jobs', ...Object.keys(LOSS_TERMS),
   ],
   histograms: { update_seconds: DURATION_BUCKETS, reanalysis_seconds: DURATION_BUCKETS, publish_seconds: DURATION_BUCKETS },
   intHistograms: {},

@@ -112,6 +112,10 @@ export class RunMetrics {
       { labels: { side: 'actor' }, value: sumActors('rate_wait_seconds') },
       { labels: { side: 'learner' }, value: this.learner.scalar('rate_wait_seconds') },
     ]);
+    add('tdmpc_guest_jobs_total', "Kernel jobs of the other side's engine computed while waiting on the rate limiter (learner_helps_actor, actors_help_learner), per helping side.", 'counter', () => [
+      { labels: { side: 'actor' }, value: sumActors('guest_jobs') },
+      { labels: { side: 'learner' }, value: this.learner.scalar('guest_jobs') },
+    ]);
     add('tdmpc_rate_limiter_backlog_updates', 'Updates the learner is behind utd_ratio x env steps (negative: ahead).', 'gauge', () => [{ value: this.learner.scalar('backlog') }]);
 
     this.actorRestarts = new Counter({ name: 'tdmpc_actor_restarts_total', help: 'Actor threads restarted after a crash.', labelNames: ['actor'], registers: [reg] });

@@ -31,6 +31,11 @@ export interface RunPlan {
    * learner helps while it waits (random per run: several runs may share one process); else null.
    */
   helpSeatId: number | null;
+  /**
+   * actors_help_learner: the id under which the learner offers its engine's guest seat and which a
+   * waiting actor helps (random per run); else null.
+   */
+  learnerSeatId: number | null;
 }
 
 export interface ActorInit extends RunPlan {

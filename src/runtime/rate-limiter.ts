@@ -18,7 +18,7 @@
 // blocked by it (which would deadlock: the learner needs that step to start). With several actors
 // in flight the actors' side can overshoot by another (actors - 1) x N x utd.
 import { UpdateTokens } from '../trainer/update-tokens.js';
-import { waitWhileEqual } from './atomics.js';
+import { waitWhileEqual, yieldToEventLoop } from './atomics.js';
 import { kUpdates, kInsertSeq, type RunHeader } from './header.js';
 
 export interface RateLimiterOptions {
@@ -71,16 +71,19 @@ export class RateLimiter {
   }
 
   /**
-   * Actor side: waits (Atomics.waitAsync on the update counter) until N more steps fit the band or
-   * `stop()` says to give up. Returns the seconds spent waiting.
+   * Actor side: waits until N more steps fit the band or `stop()` says to give up. Returns the
+   * seconds spent waiting. `help(u)` may spend the wait computing the learner's kernels until the
+   * update counter leaves u (true if it did; it returns within one kernel task of the change);
+   * otherwise the actor sleeps on the counter (Atomics.waitAsync).
    */
-  async waitToInsert(header: RunHeader, stop: () => boolean): Promise<number> {
+  async waitToInsert(header: RunHeader, stop: () => boolean, help?: (updates: number) => boolean): Promise<number> {
     let waited = 0;
     for (;;) {
       const u = header.updates();
       if (this.mayInsert(header.claimed(), u) || stop()) return waited / 1000;
       const t0 = performance.now();
-      await waitWhileEqual(header.i32, kUpdates, u, 100);
+      if (help?.(u)) await yieldToEventLoop(); // control messages (pause, stop) run between helps
+      else await waitWhileEqual(header.i32, kUpdates, u, 100);
       waited += performance.now() - t0;
     }
   }

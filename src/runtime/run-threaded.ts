@@ -13,7 +13,7 @@ import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { coresLeftByActors, deriveConfig, learnerThreads, type Derived } from '../config/derive.js';
+import { coresLeftByActors, deriveConfig, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
 import { renderConfigYaml } from '../config/render.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { makeTask } from '../envs/registry.js';
@@ -65,6 +65,8 @@ export interface ThreadedSummary {
   policyLagP50: number;
   policyLagP99: number;
   restarts: number[];
+  /** Kernel jobs computed for the other side while waiting (learner_helps_actor, actors_help_learner). */
+  guestJobs: { byActors: number; byLearner: number };
   wallSeconds: number;
   checkpoint: string | null;
   stopped: boolean;
@@ -123,8 +125,22 @@ async function planRun(cfg: Config, resumeSlots: number | null): Promise<{ plan:
     utdRatio: cfg.utd_ratio, numEnvs: N, seedSteps: derived.seedSteps, pretrainUpdates: derived.pretrainUpdates,
     errorBand: cfg.utd_error_band, totalSteps,
   };
-  const helpSeatId = cfg.learner_helps_actor ? randomInt(1, 2 ** 31 - 1) : null;
-  return { plan: { cfg, derived, limiter, totalSteps, helpSeatId }, bufferPlan };
+  const mayHelp = idleThreadsMayHelp(cfg);
+  const helpSeatId = cfg.learner_helps_actor && mayHelp ? randomInt(1, 2 ** 31 - 1) : null;
+  let learnerSeatId = cfg.actors_help_learner && mayHelp ? randomInt(1, 2 ** 31 - 1) : null;
+  if (learnerSeatId !== null && learnerSeatId === helpSeatId) learnerSeatId = helpSeatId === 1 ? 2 : helpSeatId - 1;
+  return { plan: { cfg, derived, limiter, totalSteps, helpSeatId, learnerSeatId }, bufferPlan };
+}
+
+/** The start-up log's account of learner_helps_actor / actors_help_learner. */
+function helpSummary(plan: RunPlan): string {
+  const { cfg } = plan;
+  if (!cfg.learner_helps_actor && !cfg.actors_help_learner) return 'off';
+  if (plan.helpSeatId === null && plan.learnerSeatId === null) return `off (${cfg.actors} actor(s) + ${learnerThreads(cfg)} learner thread(s) > ${os.availableParallelism()} cores)`;
+  const parts = [];
+  if (plan.helpSeatId !== null) parts.push('learner -> actor 0');
+  if (plan.learnerSeatId !== null) parts.push('actors -> learner');
+  return parts.join(', ');
 }
 
 export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | null, dir: string, options: ThreadedOptions = {}): Promise<ThreadedResult> {
@@ -167,7 +183,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   say(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime threads: ${cfg.actors} actor(s) x ${cfg.num_envs} env(s), learner x${learnerEngineThreads} engine threads | ${bufferPlan.paramLength.toLocaleString()} params | seed steps ${derived.seedSteps} | ${dir}`);
   const cores = os.availableParallelism();
   if (cfg.actors + learnerEngineThreads > cores) say(`note: ${cfg.actors} actor thread(s) + ${learnerEngineThreads} learner engine threads > ${cores} cores; they will share cores (learner_threads=${coresLeftByActors(cfg.actors, cores)} avoids that)`);
-  say(`replay: ${shape.numRings} rings (${cfg.actors} shard(s) x ${cfg.num_envs}) x ${shape.ringCapacity} slots = ${(shape.numRings * shape.ringCapacity).toLocaleString()} transitions, ${(mem.replay / 2 ** 20).toFixed(1)} MiB shared; parameter snapshot ${(mem.snapshot / 2 ** 20).toFixed(1)} MiB; utd ${cfg.utd_ratio} (band ${limiter.band} updates, ${limiter.finalUpdates} updates in all)${server ? ` | metrics ${server.url}` : ''}`);
+  say(`replay: ${shape.numRings} rings (${cfg.actors} shard(s) x ${cfg.num_envs}) x ${shape.ringCapacity} slots = ${(shape.numRings * shape.ringCapacity).toLocaleString()} transitions, ${(mem.replay / 2 ** 20).toFixed(1)} MiB shared; parameter snapshot ${(mem.snapshot / 2 ** 20).toFixed(1)} MiB; utd ${cfg.utd_ratio} (band ${limiter.band} updates, ${limiter.finalUpdates} updates in all); idle threads help: ${helpSummary(plan)}${server ? ` | metrics ${server.url}` : ''}`);
 
   const supervisor = new Supervisor(plan, buffers, header, metrics, {
     maxFailures: 5, backoffBaseMs: 100, backoffMaxMs: 5000,
@@ -289,19 +305,24 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
       }
     }
     const file = await checkpoint(!stopped && I >= totalSteps ? 'final.ckpt' : `step-${I}.ckpt`);
-    const lag = lagQuantiles(metrics.snapshot().actors, [0.5, 0.99]);
+    const blocks = metrics.snapshot();
+    const lag = lagQuantiles(blocks.actors, [0.5, 0.99]);
+    const guestJobs = {
+      byActors: blocks.actors.reduce((n, b) => n + b.scalar('guest_jobs'), 0),
+      byLearner: blocks.learner.scalar('guest_jobs'),
+    };
     const pre = derived.pretrainUpdates;
     const learnSteps = Math.max(0, I - limiter.learnStart);
     const summary: ThreadedSummary = {
       envSteps: I, updates: stats.updates,
       utd: learnSteps > 0 && stats.updates >= pre ? (stats.updates - (stats.updates > 0 ? pre : 0)) / learnSteps : 0,
       expectedUpdates: limiter.exactTarget(I), policyLagP50: lag[0], policyLagP99: lag[1],
-      restarts: supervisor.restarts(), wallSeconds: (Date.now() - t0) / 1000, checkpoint: file, stopped,
+      restarts: supervisor.restarts(), guestJobs, wallSeconds: (Date.now() - t0) / 1000, checkpoint: file, stopped,
     };
     const utdLine = learnSteps > 0 && stats.updates >= pre
       ? `realized utd ${summary.utd.toFixed(4)} over the ${learnSteps} learning steps, target ${cfg.utd_ratio}; ${summary.expectedUpdates} expected`
       : `stopped before learning began: ${I} of ${limiter.learnStart} seed steps, ${stats.updates} of ${pre} pretraining updates`;
-    say(`done: ${I} env steps, ${stats.updates} updates (${utdLine}) in ${summary.wallSeconds.toFixed(0)} s | policy lag p50 ${lag[0]} p99 ${lag[1]} | actor restarts ${summary.restarts.join(',')}; checkpoint ${file}`);
+    say(`done: ${I} env steps, ${stats.updates} updates (${utdLine}) in ${summary.wallSeconds.toFixed(0)} s | policy lag p50 ${lag[0]} p99 ${lag[1]} | actor restarts ${summary.restarts.join(',')} | kernel jobs lent: actors ${guestJobs.byActors}, learner ${guestJobs.byLearner}; checkpoint ${file}`);
     const learnerState: LearnerState = {
       runtime: 'threads', step: I, updates: stats.updates, episodes: header.episodes(), samples: stats.samples,
       lastReturn: lastReturn(), ledger: { carry: 0, fed: 0, earned: 0 }, sampleRng: { seed: 0, counter: 0 },
