@@ -25,8 +25,9 @@ async function build(): Promise<{ agent: Agent; env: VectorEnv; snapshot: ParamS
     rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
     ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
   });
-  const agent = new Agent(createEngine({ threads: 1 }), cfg, derived, Math.max(cfg.num_envs, cfg.eval_episodes));
-  return { agent, env, snapshot: new ParamSnapshot(data.snapshot) };
+  const engine = createEngine({ threads: 1 });
+  const agent = new Agent(engine, cfg, derived, Math.max(cfg.num_envs, cfg.eval_episodes));
+  return { agent, env, snapshot: new ParamSnapshot(data.snapshot, (n, s, so, d, dO) => engine.copy(n, s, so, d, dO)) };
 }
 
 let ready: ReturnType<typeof build> | null = null;

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ParamSnapshot } from '../src/runtime/param-snapshot.js';
+import { createEngine } from '../src/engine/index.js';
 
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'runtime', 'snapshot-worker.mjs');
 
@@ -38,6 +39,20 @@ describe('parameter snapshot (double-buffered seqlock)', () => {
     expect(snap.read(p, t, 7)).toBe(8);
     expect(p[0]).toBe(5);
     expect(() => snap.publish(new Float32Array(9), t, 9)).toThrow(/expected 10\+3/);
+  });
+
+  it('without a value target (targetLength 0) only params travel; an engine copy function moves them', () => {
+    const engine = createEngine({ threads: 1 });
+    const copies: number[] = [];
+    const snap = new ParamSnapshot(ParamSnapshot.allocate(6, 0), (n, s, so, d, dO) => { copies.push(n); engine.copy(n, s, so, d, dO); });
+    const p = new Float32Array(6);
+    const t = new Float32Array(4).fill(9); // the reader's own target: never written
+    snap.publish(new Float32Array(6).fill(3), new Float32Array(4).fill(1), 1);
+    expect(snap.read(p, t)).toBe(1);
+    expect([...p]).toEqual(new Array(6).fill(3));
+    expect([...t]).toEqual([9, 9, 9, 9]);
+    expect(copies).toEqual([6, 6]); // one publish, one read, params only
+    expect(() => snap.read(new Float32Array(5), t)).toThrow(/expected 6\+0/);
   });
 
   it('no torn read with a writer and two readers on threads', async () => {

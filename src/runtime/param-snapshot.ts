@@ -33,10 +33,18 @@ const CTRL_WORDS = 8;
 export interface SnapshotBuffers {
   ctrl: SharedArrayBuffer;
   data: SharedArrayBuffer;
-  /** Floats per buffer: params then value target. */
+  /**
+   * Floats per buffer: params then value target. targetLength is 0 when no reader plans with the
+   * target (planner_ema_value=false): publish and read then skip it (a quarter of the bytes).
+   */
   paramLength: number;
   targetLength: number;
 }
+
+/** copy(n, src, srcOff, dst, dstOff): Engine.copy (a native memcpy) or TypedArray.set. */
+export type CopyFn = (n: number, src: Float32Array, srcOff: number, dst: Float32Array, dstOff: number) => void;
+
+const typedArrayCopy: CopyFn = (n, src, srcOff, dst, dstOff) => dst.set(src.subarray(srcOff, srcOff + n), dstOff);
 
 export class ParamSnapshot {
   readonly ctrl: Int32Array;
@@ -45,7 +53,8 @@ export class ParamSnapshot {
   /** Reads that had to be redone because the buffer changed under the copy (diagnostics). */
   retries = 0;
 
-  constructor(readonly buffers: SnapshotBuffers) {
+  /** copy: how floats move in and out (the owner's Engine.copy: V8 copies SharedArrayBuffer data at about 2/3 of a native memcpy's speed). */
+  constructor(readonly buffers: SnapshotBuffers, private readonly copy: CopyFn = typedArrayCopy) {
     this.ctrl = new Int32Array(buffers.ctrl);
     this.data = new Float32Array(buffers.data);
     this.length = buffers.paramLength + buffers.targetLength;
@@ -66,27 +75,28 @@ export class ParamSnapshot {
     return Atomics.load(this.ctrl, C_VERSION + Atomics.load(this.ctrl, C_LATEST));
   }
 
-  /** Learner: publishes params [paramLength] and target [targetLength] as `version`. */
+  /** Learner: publishes params [paramLength] and target [targetLength; ignored when 0] as `version`. */
   publish(params: Float32Array, target: Float32Array, version: number): void {
     const { paramLength: P, targetLength: T } = this.buffers;
-    if (params.length !== P || target.length !== T) throw new RangeError(`param snapshot: publish got ${params.length}+${target.length} floats, expected ${P}+${T}`);
+    this.checkLengths('publish got', params, target);
     const b = 1 - Atomics.load(this.ctrl, C_LATEST);
     const off = b * this.length;
     Atomics.add(this.ctrl, C_SEQ + b, 1); // odd: readers of buffer b retry
-    this.data.set(params, off);
-    this.data.set(target, off + P);
+    this.copy(P, params, 0, this.data, off);
+    if (T > 0) this.copy(T, target, 0, this.data, off + P);
     Atomics.store(this.ctrl, C_VERSION + b, version);
     Atomics.add(this.ctrl, C_SEQ + b, 1); // even: complete
     Atomics.store(this.ctrl, C_LATEST, b);
   }
 
   /**
-   * Copies the newest complete snapshot into params/target and returns its version, or returns
-   * `have` without copying when that version is already the newest (-1: nothing published yet).
+   * Copies the newest complete snapshot into params/target (target untouched when targetLength is
+   * 0) and returns its version, or returns `have` without copying when that version is already the
+   * newest (-1: nothing published yet).
    */
   read(params: Float32Array, target: Float32Array, have = -2): number {
     const { paramLength: P, targetLength: T } = this.buffers;
-    if (params.length !== P || target.length !== T) throw new RangeError(`param snapshot: read into ${params.length}+${target.length} floats, expected ${P}+${T}`);
+    this.checkLengths('read into', params, target);
     for (;;) {
       const b = Atomics.load(this.ctrl, C_LATEST);
       const s = Atomics.load(this.ctrl, C_SEQ + b);
@@ -94,10 +104,17 @@ export class ParamSnapshot {
       const v = Atomics.load(this.ctrl, C_VERSION + b);
       if (v === have || v < 0) return v < 0 ? -1 : v;
       const off = b * this.length;
-      params.set(this.data.subarray(off, off + P));
-      target.set(this.data.subarray(off + P, off + P + T));
+      this.copy(P, this.data, off, params, 0);
+      if (T > 0) this.copy(T, this.data, off + P, target, 0);
       if (Atomics.load(this.ctrl, C_SEQ + b) === s) return v;
       this.retries++;
+    }
+  }
+
+  private checkLengths(what: string, params: Float32Array, target: Float32Array): void {
+    const { paramLength: P, targetLength: T } = this.buffers;
+    if (params.length !== P || (T > 0 && target.length !== T)) {
+      throw new RangeError(`param snapshot: ${what} ${params.length}+${target.length} floats, expected ${P}+${T}`);
     }
   }
 }

@@ -109,7 +109,8 @@ async function planRun(cfg: Config, resumeSlots: number | null): Promise<{ plan:
     // A resumed run keeps its checkpoint's replay (steps= may grow on resume; the rings do not).
     actors: cfg.actors, numEnvs: cfg.num_envs, capacity: resumeSlots ?? Math.min(cfg.buffer_size, derived.bufferSize * cfg.actors),
     obsDim: derived.obsDim, actionDim: derived.actionDim,
-    paramLength: layout.size, targetLength: layout.segment('value').length,
+    // The value target travels only if planning reads it (actors and evaluations plan; the learner keeps its own).
+    paramLength: layout.size, targetLength: cfg.planner_ema_value ? layout.segment('value').length : 0,
   };
   const shape = replayShapeFor(bufferPlan);
   const slots = shape.numRings * shape.ringCapacity;
