@@ -41,5 +41,30 @@ describe('tdmpc CLI', () => {
     expect(bench.status).toBe(2);
     expect(bench.stderr).toMatch(/bench needs one of/);
     expect(tdmpc('frobnicate').status).toBe(2);
+    const rounds = tdmpc('bench', 'runtime', '--rounds', '0');
+    expect(rounds.status).toBe(2);
+    expect(rounds.stderr).toMatch(/--rounds needs a positive integer/);
+    const help = tdmpc('bench', 'runtime', '--actors-help-learner', 'maybe');
+    expect(help.status).toBe(2);
+    expect(help.stderr).toMatch(/--actors-help-learner must be true or false/);
   });
+
+  // The benchmark's output contract (not its numbers): both modes over one short window, the JSON
+  // object as the last line with the per-round ratios. The benchmark measures the engine the
+  // package ships (native), also when this suite runs under TDMPC_ENGINE=js.
+  it('bench runtime prints its JSON line for both modes', () => {
+    const env = { ...process.env };
+    delete env.TDMPC_ENGINE;
+    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'tdmpc.js'), 'bench', 'runtime', '--steps', '260', '--rounds', '1', '--json'], { encoding: 'utf8', cwd: root, env, timeout: 240_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any>;
+    expect(out.bench).toBe('runtime');
+    expect(out.threads.utd).toBe(1);
+    expect(out.sync.utd).toBe(1);
+    expect(out.threads.env_steps_per_s).toBeGreaterThan(0);
+    expect(out.sync.env_steps_per_s).toBeGreaterThan(0);
+    expect(out.speedup).toBeCloseTo(out.threads.env_steps_per_s / out.sync.env_steps_per_s, 2);
+    expect(out.rounds).toHaveLength(1);
+    expect(out.config.rounds).toBe(1);
+  }, 300_000);
 });

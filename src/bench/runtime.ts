@@ -1,11 +1,14 @@
 // `tdmpc bench runtime --task cartpole-swingup --actors 1 [--steps 400] [--seed-steps 200]
-//   [--utd 1] [--size 1] [--envs 1] [--learner-threads N] [--sync-threads N]
+//   [--utd 1] [--size 1] [--envs 1] [--learner-threads N] [--sync-threads N] [--rounds 2]
 //   [--learner-helps-actor true|false] [--actors-help-learner true|false] --json`
 //
-// Runs the same training work twice in one invocation: runtime=threads (actors + learner on worker
-// threads) and runtime=sync (the one-loop trainer, whose kernels use every core). Both train the
-// same model size at the same UTD ratio for the same steps; metrics, evaluation and the replay in
-// checkpoints are off so only training is timed.
+// Runs the same training work in both modes in one invocation: runtime=threads (actors + learner on
+// worker threads) and runtime=sync (the one-loop trainer, whose kernels use every core). Both train
+// the same model size at the same UTD ratio for the same steps; metrics, evaluation and the replay
+// in checkpoints are off so only training is timed. --rounds R repeats the pair R times, alternating
+// the order (threads, sync | sync, threads | ...): the default 2 is an ABBA design, so a drift of the
+// shared host's speed during the invocation weighs on both modes alike; each mode's rates are then
+// pooled over its runs (summed steps / summed window time) and `rounds` lists each pair's ratio.
 //
 // Timing window: from the first env step after seeding + the pretraining burst (W0 = learn start
 // + 10 x num_envs) to the moment the last update of the run is done, so start-up, seeding and the
@@ -13,7 +16,8 @@
 //   env_steps_per_s, updates_per_s, cpu = (user + system CPU seconds of the whole process, all
 //   threads) / wall seconds = average cores busy. utd = updates per env step over each run's
 //   learning phase (after seeding, pretraining burst excluded), as printed at the end of a run.
-// Threaded policy lag (learner version - acting version per stored transition) is over the run.
+// Threaded policy lag (learner version - acting version per stored transition) is over the run
+// (the larger of the rounds); `window` holds the last threaded run's durations and waits.
 // speedup = threads env_steps_per_s / sync env_steps_per_s.
 import os from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,6 +53,14 @@ function rates(a: Mark, b: Mark) {
   };
 }
 
+/** Rates over several windows together: summed steps, updates, CPU and wall time. */
+function pooled(runs: readonly { a: Mark; b: Mark }[]) {
+  const sum = (f: (r: { a: Mark; b: Mark }) => number) => runs.reduce((x, r) => x + f(r), 0);
+  const a: Mark = { t: 0, cpu: 0, steps: 0, updates: 0 };
+  const b: Mark = { t: sum((r) => r.b.t - r.a.t), cpu: sum((r) => r.b.cpu - r.a.cpu), steps: sum((r) => r.b.steps - r.a.steps), updates: sum((r) => r.b.updates - r.a.updates) };
+  return rates(a, b);
+}
+
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
@@ -70,6 +82,7 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   };
   const helps = boolFlag('learner-helps-actor');
   const actorsHelp = boolFlag('actors-help-learner');
+  const rounds = flag(f, 'rounds', 2);
   const pretrain = 10;
   const work = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-bench-runtime-'));
   const common = [
@@ -83,8 +96,8 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   if (W0 >= steps) throw new CliError(`--steps (${steps}) must exceed the seed steps plus 10 steps (${W0}) to leave a timing window`);
   const log = (s: string) => { if (!args.json) console.log(s); else console.error(s); };
 
-  try {
-    // ---- threads
+  /** One threaded run: its window rates, the run's summary and the rate-limiter waits. */
+  const threadsOnce = async () => {
     log(`bench runtime: ${task}, model_size ${size}, utd ${utd}, ${steps} steps (${seedSteps} seeding): threads with ${actors} actor(s) + learner x${learnerThreads} ...`);
     let a: Mark | null = null;
     let b: Mark | null = null;
@@ -104,8 +117,6 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
     });
     if (poll) clearInterval(poll);
     if (!a || !b) throw new CliError('bench runtime: the threaded run ended before its timing window closed');
-    const tr = rates(a, b);
-    const s = threaded.summary!;
     // Rate-limiter waits over the whole threaded run (which side was the bottleneck).
     const blocks = (handle as ThreadedHandle | null)?.metrics.snapshot();
     const mean = (h: { sum: number; count: number }) => round((1000 * h.sum) / Math.max(1, h.count), 2);
@@ -117,11 +128,13 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
         update_ms: mean(blocks.learner.histogram('update_seconds')), publish_ms: mean(blocks.learner.histogram('publish_seconds')),
       }
       : {};
+    return { a: a as Mark, b: b as Mark, summary: threaded.summary!, waits };
+  };
 
-    // ---- sync
+  /** One synchronous run over the same work: its window marks and realized utd. */
+  const syncOnce = async () => {
     log(`bench runtime: sync with ${syncThreads} engine threads ...`);
     let sa: Mark | null = null;
-    let sb: Mark | null = null;
     let step = 0;
     const sync = await runTraining([...common, 'runtime=sync', `learner_threads=${syncThreads}`], {
       shouldStop: () => {
@@ -130,30 +143,47 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
         return false;
       },
     });
-    sb = mark(sync.state.step, 0);
+    const sb = mark(sync.state.step, 0);
     const first = sa as Mark | null;
     if (!first) throw new CliError('bench runtime: the sync run ended before its timing window opened');
     // Updates done by step W0: the sync loop's count is the limiter's exact arithmetic of its steps.
     const arithmetic = new RateLimiter({ utdRatio: utd, numEnvs: N, seedSteps, pretrainUpdates: pretrain, errorBand: 0, totalSteps: sync.state.step });
     first.updates = arithmetic.exactTarget(first.steps);
     sb.updates = sync.state.updates;
-    const sr = rates(first, sb);
-    // utd: updates per env step over each run's learning phase (pretraining burst excluded); the
-    // window's own ratio is also in `window` (it moves with the rate limiter's band at its edges).
-    const syncUtd = (sync.state.updates - pretrain) / Math.max(1, sync.state.step - learnStart);
+    // utd: updates per env step over the learning phase (pretraining burst excluded); the window's
+    // own ratio is also in `window` (it moves with the rate limiter's band at its edges).
+    return { a: first, b: sb, utd: (sync.state.updates - pretrain) / Math.max(1, sync.state.step - learnStart) };
+  };
 
+  try {
+    // Rounds alternate the order (threads, sync | sync, threads | ...): with 2 rounds (ABBA) a
+    // drift of the host's speed over the invocation weighs on both modes alike.
+    const threadRuns: Awaited<ReturnType<typeof threadsOnce>>[] = [];
+    const syncRuns: Awaited<ReturnType<typeof syncOnce>>[] = [];
+    for (let r = 0; r < rounds; r++) {
+      if (r % 2 === 0) { threadRuns.push(await threadsOnce()); syncRuns.push(await syncOnce()); }
+      else { syncRuns.push(await syncOnce()); threadRuns.push(await threadsOnce()); }
+    }
+    const tr = pooled(threadRuns);
+    const sr = pooled(syncRuns);
+    const last = threadRuns[threadRuns.length - 1]!;
     const result = {
       bench: 'runtime',
       threads: {
-        env_steps_per_s: round(tr.env_steps_per_s), updates_per_s: round(tr.updates_per_s), utd: round(s.utd, 4),
-        policy_lag_p50: s.policyLagP50, policy_lag_p99: s.policyLagP99, cpu: round(tr.cpu, 2),
+        env_steps_per_s: round(tr.env_steps_per_s), updates_per_s: round(tr.updates_per_s), utd: round(last.summary.utd, 4),
+        policy_lag_p50: Math.max(...threadRuns.map((t) => t.summary.policyLagP50)),
+        policy_lag_p99: Math.max(...threadRuns.map((t) => t.summary.policyLagP99)), cpu: round(tr.cpu, 2),
       },
-      sync: { env_steps_per_s: round(sr.env_steps_per_s), updates_per_s: round(sr.updates_per_s), utd: round(syncUtd, 4), cpu: round(sr.cpu, 2) },
+      sync: { env_steps_per_s: round(sr.env_steps_per_s), updates_per_s: round(sr.updates_per_s), utd: round(syncRuns[syncRuns.length - 1]!.utd, 4), cpu: round(sr.cpu, 2) },
       speedup: round(tr.env_steps_per_s / sr.env_steps_per_s, 3),
-      config: { task, actors, num_envs: envs, model_size: size, utd_ratio: utd, steps, seed_steps: seedSteps, learner_threads: learnerThreads, learner_helps_actor: helps === 'true', actors_help_learner: actorsHelp === 'true', sync_threads: syncThreads, cores },
-      window: { threads_s: round(tr.window_s, 1), sync_s: round(sr.window_s, 1), threads_utd: round(tr.utd, 4), sync_utd: round(sr.utd, 4), ...waits },
+      rounds: threadRuns.map((t, i) => {
+        const x = rates(t.a, t.b), y = rates(syncRuns[i]!.a, syncRuns[i]!.b);
+        return { threads: round(x.env_steps_per_s), sync: round(y.env_steps_per_s), speedup: round(x.env_steps_per_s / y.env_steps_per_s, 3) };
+      }),
+      config: { task, actors, num_envs: envs, model_size: size, utd_ratio: utd, steps, seed_steps: seedSteps, learner_threads: learnerThreads, learner_helps_actor: helps === 'true', actors_help_learner: actorsHelp === 'true', sync_threads: syncThreads, cores, rounds },
+      window: { threads_s: round(tr.window_s, 1), sync_s: round(sr.window_s, 1), threads_utd: round(tr.utd, 4), sync_utd: round(sr.utd, 4), ...last.waits },
     };
-    log(`threads: ${result.threads.env_steps_per_s} env steps/s, ${result.threads.updates_per_s} updates/s, cpu ${result.threads.cpu} | sync: ${result.sync.env_steps_per_s} env steps/s, cpu ${result.sync.cpu} | speedup ${result.speedup}`);
+    log(`threads: ${result.threads.env_steps_per_s} env steps/s, ${result.threads.updates_per_s} updates/s, cpu ${result.threads.cpu} | sync: ${result.sync.env_steps_per_s} env steps/s, cpu ${result.sync.cpu} | speedup ${result.speedup}${rounds > 1 ? ` (per round: ${result.rounds.map((x) => x.speedup).join(', ')})` : ''}`);
     return result;
   } finally {
     rmSync(work, { recursive: true, force: true });
