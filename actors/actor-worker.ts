@@ -39,7 +39,7 @@ async function build(): Promise<Actor> {
     init, env, agent,
     new ReplayBuffer(buffers.replayShape, buffers.replay),
     new RunHeader(buffers.header, buffers.actors),
-    new ParamSnapshot(buffers.snapshot, (n, s, so, d, dO) => engine.copy(n, s, so, d, dO)),
+    new ParamSnapshot(buffers.snapshot, engine),
     new RateLimiter(init.limiter),
     new BlockWriter(ACTOR_LAYOUT, buffers.actorBlocks[init.actor]),
   );

@@ -27,7 +27,7 @@ async function build(): Promise<{ agent: Agent; env: VectorEnv; snapshot: ParamS
   });
   const engine = createEngine({ threads: 1 });
   const agent = new Agent(engine, cfg, derived, Math.max(cfg.num_envs, cfg.eval_episodes));
-  return { agent, env, snapshot: new ParamSnapshot(data.snapshot, (n, s, so, d, dO) => engine.copy(n, s, so, d, dO)) };
+  return { agent, env, snapshot: new ParamSnapshot(data.snapshot, engine) };
 }
 
 let ready: ReturnType<typeof build> | null = null;

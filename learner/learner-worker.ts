@@ -38,7 +38,7 @@ function build(): Learner {
     init, agent,
     new ReplayBuffer(buffers.replayShape, buffers.replay),
     new RunHeader(buffers.header, buffers.actors),
-    new ParamSnapshot(buffers.snapshot, (n, s, so, d, dO) => engine.copy(n, s, so, d, dO)),
+    new ParamSnapshot(buffers.snapshot, engine),
     new RateLimiter(init.limiter),
     new BlockWriter(LEARNER_LAYOUT, buffers.learnerBlock),
     state,

@@ -44,7 +44,7 @@ describe('parameter snapshot (double-buffered seqlock)', () => {
   it('without a value target (targetLength 0) only params travel; an engine copy function moves them', () => {
     const engine = createEngine({ threads: 1 });
     const copies: number[] = [];
-    const snap = new ParamSnapshot(ParamSnapshot.allocate(6, 0), (n, s, so, d, dO) => { copies.push(n); engine.copy(n, s, so, d, dO); });
+    const snap = new ParamSnapshot(ParamSnapshot.allocate(6, 0), { copy: (n, s, so, d, dO) => { copies.push(n); engine.copy(n, s, so, d, dO); } });
     const p = new Float32Array(6);
     const t = new Float32Array(4).fill(9); // the reader's own target: never written
     snap.publish(new Float32Array(6).fill(3), new Float32Array(4).fill(1), 1);

@@ -41,10 +41,12 @@ export interface SnapshotBuffers {
   targetLength: number;
 }
 
-/** copy(n, src, srcOff, dst, dstOff): Engine.copy (a native memcpy) or TypedArray.set. */
-export type CopyFn = (n: number, src: Float32Array, srcOff: number, dst: Float32Array, dstOff: number) => void;
+/** What moves the floats: the owning thread's Engine (copy is a native memcpy) or TypedArray.set. */
+export interface Copier {
+  copy(n: number, src: Float32Array, srcOff: number, dst: Float32Array, dstOff: number): void;
+}
 
-const typedArrayCopy: CopyFn = (n, src, srcOff, dst, dstOff) => dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+const typedArrayCopier: Copier = { copy: (n, src, srcOff, dst, dstOff) => dst.set(src.subarray(srcOff, srcOff + n), dstOff) };
 
 export class ParamSnapshot {
   readonly ctrl: Int32Array;
@@ -53,8 +55,8 @@ export class ParamSnapshot {
   /** Reads that had to be redone because the buffer changed under the copy (diagnostics). */
   retries = 0;
 
-  /** copy: how floats move in and out (the owner's Engine.copy: V8 copies SharedArrayBuffer data at about 2/3 of a native memcpy's speed). */
-  constructor(readonly buffers: SnapshotBuffers, private readonly copy: CopyFn = typedArrayCopy) {
+  /** copier: the owner's engine (V8 copies SharedArrayBuffer data at about 2/3 of a native memcpy's speed). */
+  constructor(readonly buffers: SnapshotBuffers, private readonly copier: Copier = typedArrayCopier) {
     this.ctrl = new Int32Array(buffers.ctrl);
     this.data = new Float32Array(buffers.data);
     this.length = buffers.paramLength + buffers.targetLength;
@@ -82,8 +84,8 @@ export class ParamSnapshot {
     const b = 1 - Atomics.load(this.ctrl, C_LATEST);
     const off = b * this.length;
     Atomics.add(this.ctrl, C_SEQ + b, 1); // odd: readers of buffer b retry
-    this.copy(P, params, 0, this.data, off);
-    if (T > 0) this.copy(T, target, 0, this.data, off + P);
+    this.copier.copy(P, params, 0, this.data, off);
+    if (T > 0) this.copier.copy(T, target, 0, this.data, off + P);
     Atomics.store(this.ctrl, C_VERSION + b, version);
     Atomics.add(this.ctrl, C_SEQ + b, 1); // even: complete
     Atomics.store(this.ctrl, C_LATEST, b);
@@ -104,8 +106,8 @@ export class ParamSnapshot {
       const v = Atomics.load(this.ctrl, C_VERSION + b);
       if (v === have || v < 0) return v < 0 ? -1 : v;
       const off = b * this.length;
-      this.copy(P, this.data, off, params, 0);
-      if (T > 0) this.copy(T, this.data, off + P, target, 0);
+      this.copier.copy(P, this.data, off, params, 0);
+      if (T > 0) this.copier.copy(T, this.data, off + P, target, 0);
       if (Atomics.load(this.ctrl, C_SEQ + b) === s) return v;
       this.retries++;
     }
