@@ -12,7 +12,7 @@ import type { VectorEnv } from '../src/envs/vector-env.js';
 import { RngStream, uniformAt as uniform } from '../src/engine/rng.js';
 import { FLAG_LAST, FLAG_TERMINATED, type ReplayBuffer } from '../src/replay/replay-buffer.js';
 import { kUpdates, type RunHeader } from '../src/runtime/header.js';
-import { helpEngine } from '../src/engine/index.js';
+import { lendThread } from '../src/runtime/lend-thread.js';
 import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
 import type { RateLimiter } from '../src/runtime/rate-limiter.js';
 import type { BlockWriter } from '../src/metrics/block.js';
@@ -126,13 +126,8 @@ export class Actor {
    * the update counter leaves `updates` (20 ms at most per call). False when this actor cannot
    * help (option off, another actor in the seat, the learner's engine not listed): it then sleeps.
    */
-  private readonly helpLearner = (updates: number): boolean => {
-    const seat = this.init.learnerSeatId;
-    if (seat === null) return false;
-    const jobs = helpEngine(seat, this.header.i32, kUpdates, updates, 20);
-    if (jobs > 0) this.count(() => this.metrics.add(this.slot.guest_jobs, jobs));
-    return jobs >= 0;
-  };
+  private readonly helpLearner = (updates: number): boolean =>
+    lendThread(this.init.learnerSeatId, this.header.i32, kUpdates, updates, this.metrics, this.slot.guest_jobs);
 
   private count(fn: () => void): void {
     this.metrics.begin();

@@ -9,7 +9,7 @@ import { RngStream } from '../src/engine/rng.js';
 import { allocateBatch, type ReplayBatch, type ReplayBuffer } from '../src/replay/replay-buffer.js';
 import { writeCheckpoint } from '../src/checkpoint/checkpoint-file.js';
 import { kInsertSeq, LEARNER_DONE, LEARNER_RUNNING, type RunHeader } from '../src/runtime/header.js';
-import { helpEngine } from '../src/engine/index.js';
+import { lendThread } from '../src/runtime/lend-thread.js';
 import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
 import { UpdateLedger, type RateLimiter } from '../src/runtime/rate-limiter.js';
 import { yieldToEventLoop } from '../src/runtime/atomics.js';
@@ -157,14 +157,7 @@ export class Learner {
    * no engine listed (starting, restarting), it sleeps on the insert counter.
    */
   private async waitForInserts(seq: number): Promise<void> {
-    const id = this.init.helpSeatId;
-    const jobs = id === null ? -2 : helpEngine(id, this.header.i32, kInsertSeq, seq, 20);
-    if (jobs >= 0) {
-      if (jobs > 0) {
-        this.metrics.begin();
-        this.metrics.add(this.slot.guest_jobs, jobs);
-        this.metrics.end();
-      }
+    if (lendThread(this.init.helpSeatId, this.header.i32, kInsertSeq, seq, this.metrics, this.slot.guest_jobs)) {
       await yieldToEventLoop();
       return;
     }

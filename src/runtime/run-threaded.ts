@@ -126,10 +126,11 @@ async function planRun(cfg: Config, resumeSlots: number | null): Promise<{ plan:
     utdRatio: cfg.utd_ratio, numEnvs: N, seedSteps: derived.seedSteps, pretrainUpdates: derived.pretrainUpdates,
     errorBand: cfg.utd_error_band, totalSteps,
   };
+  // Guest-seat ids: random per run (several runs may share a process), the learner's one above actor 0's.
   const mayHelp = idleThreadsMayHelp(cfg);
-  const helpSeatId = cfg.learner_helps_actor && mayHelp ? randomInt(1, 2 ** 31 - 1) : null;
-  let learnerSeatId = cfg.actors_help_learner && mayHelp ? randomInt(1, 2 ** 31 - 1) : null;
-  if (learnerSeatId !== null && learnerSeatId === helpSeatId) learnerSeatId = helpSeatId === 1 ? 2 : helpSeatId - 1;
+  const seatBase = randomInt(1, 2 ** 31 - 2);
+  const helpSeatId = cfg.learner_helps_actor && mayHelp ? seatBase : null;
+  const learnerSeatId = cfg.actors_help_learner && mayHelp ? seatBase + 1 : null;
   return { plan: { cfg, derived, limiter, totalSteps, helpSeatId, learnerSeatId }, bufferPlan };
 }
 
@@ -137,7 +138,7 @@ async function planRun(cfg: Config, resumeSlots: number | null): Promise<{ plan:
 function helpSummary(plan: RunPlan): string {
   const { cfg } = plan;
   if (!cfg.learner_helps_actor && !cfg.actors_help_learner) return 'off';
-  if (plan.helpSeatId === null && plan.learnerSeatId === null) return `off (${cfg.actors} actor(s) + ${learnerThreads(cfg)} learner thread(s) > ${os.availableParallelism()} cores)`;
+  if (plan.helpSeatId === null && plan.learnerSeatId === null) return 'off (actors + learner threads > cores)';
   const parts = [];
   if (plan.helpSeatId !== null) parts.push('learner -> actor 0');
   if (plan.learnerSeatId !== null) parts.push('actors -> learner');
@@ -183,7 +184,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   const shape = buffers.replayShape;
   say(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime threads: ${cfg.actors} actor(s) x ${cfg.num_envs} env(s), learner x${learnerEngineThreads} engine threads | ${bufferPlan.paramLength.toLocaleString()} params | seed steps ${derived.seedSteps} | ${dir}`);
   const cores = os.availableParallelism();
-  if (cfg.actors + learnerEngineThreads > cores) say(`note: ${cfg.actors} actor thread(s) + ${learnerEngineThreads} learner engine threads > ${cores} cores; they will share cores (learner_threads=${coresLeftByActors(cfg.actors, cores)} avoids that)`);
+  if (!idleThreadsMayHelp(cfg, cores)) say(`note: ${cfg.actors} actor thread(s) + ${learnerEngineThreads} learner engine threads > ${cores} cores; they will share cores (learner_threads=${coresLeftByActors(cfg.actors, cores)} avoids that)`);
   say(`replay: ${shape.numRings} rings (${cfg.actors} shard(s) x ${cfg.num_envs}) x ${shape.ringCapacity} slots = ${(shape.numRings * shape.ringCapacity).toLocaleString()} transitions, ${(mem.replay / 2 ** 20).toFixed(1)} MiB shared; parameter snapshot ${(mem.snapshot / 2 ** 20).toFixed(1)} MiB; utd ${cfg.utd_ratio} (band ${limiter.band} updates, ${limiter.finalUpdates} updates in all); idle threads help: ${helpSummary(plan)}${server ? ` | metrics ${server.url}` : ''}`);
 
   const supervisor = new Supervisor(plan, buffers, header, metrics, {
