@@ -184,7 +184,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   const shape = buffers.replayShape;
   say(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime threads: ${cfg.actors} actor(s) x ${cfg.num_envs} env(s), learner x${learnerEngineThreads} engine threads | ${bufferPlan.paramLength.toLocaleString()} params | seed steps ${derived.seedSteps} | ${dir}`);
   const cores = os.availableParallelism();
-  if (!idleThreadsMayHelp(cfg, cores)) say(`note: ${cfg.actors} actor thread(s) + ${learnerEngineThreads} learner engine threads > ${cores} cores; they will share cores (learner_threads=${coresLeftByActors(cfg.actors, cores)} avoids that)`);
+  if (!idleThreadsMayHelp(cfg, cores)) say(`note: ${cfg.actors} actor thread(s) + ${learnerEngineThreads} learner engine threads > ${cores} cores; they will share cores (${cfg.actors < cores ? `learner_threads=${coresLeftByActors(cfg.actors, cores)}` : `actors=${Math.max(1, cores - 1)}`} avoids that)`);
   say(`replay: ${shape.numRings} rings (${cfg.actors} shard(s) x ${cfg.num_envs}) x ${shape.ringCapacity} slots = ${(shape.numRings * shape.ringCapacity).toLocaleString()} transitions, ${(mem.replay / 2 ** 20).toFixed(1)} MiB shared; parameter snapshot ${(mem.snapshot / 2 ** 20).toFixed(1)} MiB; utd ${cfg.utd_ratio} (band ${limiter.band} updates, ${limiter.finalUpdates} updates in all); idle threads help: ${helpSummary(plan)}${server ? ` | metrics ${server.url}` : ''}`);
 
   const supervisor = new Supervisor(plan, buffers, header, metrics, {
