@@ -47,6 +47,18 @@ describe('tdmpc CLI', () => {
     const help = tdmpc('bench', 'runtime', '--actors-help-learner', 'maybe');
     expect(help.status).toBe(2);
     expect(help.stderr).toMatch(/--actors-help-learner must be true or false/);
+    const typo = tdmpc('bench', 'gemm', '--threds', '1');
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/unknown option --threds; it takes --threads, --reps, --json/);
+    const form = tdmpc('bench', 'model', '--value', 'W');
+    expect(form.status).toBe(2);
+    expect(form.stderr).toMatch(/--value must be V .* or Q/);
+  });
+
+  it('prints each benchmark\'s options with --help, running nothing', () => {
+    const r = tdmpc('bench', 'runtime', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: tdmpc bench runtime .*--actors 1.*--rounds 2/);
   });
 
   // The benchmark's output contract (not its numbers): both modes over one short window, the JSON
@@ -64,6 +76,9 @@ describe('tdmpc CLI', () => {
     expect(out.threads.env_steps_per_s).toBeGreaterThan(0);
     expect(out.sync.env_steps_per_s).toBeGreaterThan(0);
     expect(out.speedup).toBeCloseTo(out.threads.env_steps_per_s / out.sync.env_steps_per_s, 2);
+    // Same work in both windows (the learning phase: burst + 60 steps + their 60 updates).
+    expect(out.window.threads_utd).toBeCloseTo(70 / 60, 4);
+    expect(out.window.sync_utd).toBeCloseTo(70 / 60, 4);
     expect(out.rounds).toHaveLength(1);
     expect(out.config.rounds).toBe(1);
   }, 300_000);

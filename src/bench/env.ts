@@ -1,4 +1,4 @@
-// `tdmpc bench env --task walker-walk --envs 8 [--steps 1000] [--rounds 3] --json`
+// `tdmpc bench env` (options: USAGE)
 //
 // Measures, in the same run and thread, (a) agent steps per second of a VectorEnv (action scaling,
 // action repeat, task reward and observation, time limit, auto-reset) and (b) raw mj_step calls
@@ -16,6 +16,8 @@ import type { BenchArgs } from './index.js';
 import { RngStream } from '../engine/rng.js';
 import { makeTask } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector-env.js';
+
+export const USAGE = 'tdmpc bench env [--task walker-walk] [--envs 8] [--steps 1000] [--rounds 3] [--json]';
 
 function intFlag(flags: BenchArgs['flags'], name: string, fallback: number): number {
   const v = flags[name];

@@ -1,4 +1,4 @@
-// `tdmpc bench gemm [--threads N] [--reps R]`: GEMM throughput of the native engine on the
+// `tdmpc bench gemm` (options: USAGE): GEMM throughput of the native engine on the
 // [536x512]x[512x512] product (one MPPI step's batch of 512 samples + 24 policy trajectories
 // through a 512-wide layer) in three transpose variants, against the FMA peak measured in the
 // same run. Acceptance target: every variant >= 65% of peak on 2 threads.
@@ -11,6 +11,8 @@
 import { CliError } from '../errors.js';
 import type { BenchArgs } from './index.js';
 import { nativeEngineForBench, round1, threadsFlag } from './peak.js';
+
+export const USAGE = 'tdmpc bench gemm [--threads N] [--reps R] [--json]';
 
 const M = 536;
 const N = 512;

@@ -13,6 +13,22 @@ export interface BenchArgs {
   json: boolean;
 }
 
+interface BenchModule {
+  /** One line: the command and its options, e.g. 'tdmpc bench peak [--threads N] [--json]'. */
+  USAGE: string;
+  bench(args: BenchArgs): Promise<Record<string, unknown>>;
+}
+
+/** Refuses an option the benchmark does not take (a typo would otherwise be ignored silently). */
+export function checkOptions(name: string, usage: string, flags: Record<string, string | boolean>): void {
+  const known = new Set([...usage.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1]));
+  for (const key of Object.keys(flags)) {
+    if (!known.has(key)) {
+      throw new CliError(`bench ${name}: unknown option --${key}; it takes ${[...known].map((k) => `--${k}`).join(', ')} (usage: ${usage})`);
+    }
+  }
+}
+
 export function parseFlags(argv: string[]): Record<string, string | boolean> {
   const flags: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -33,7 +49,12 @@ export async function runBench(argv: string[]): Promise<number> {
   }
   const flags = parseFlags(rest);
   const json = flags.json === true;
-  const mod = (await import(`./${name}.js`)) as { bench(args: BenchArgs): Promise<Record<string, unknown>> };
+  const mod = (await import(`./${name}.js`)) as BenchModule;
+  if (flags.help !== undefined) {
+    console.log(`usage: ${mod.USAGE}`);
+    return 0;
+  }
+  checkOptions(name, mod.USAGE, flags);
   const result = await mod.bench({ flags, json });
   console.log(json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
   return 0;

@@ -1,4 +1,4 @@
-// `tdmpc bench model --size S|M [--iters N] [--value V|Q] [--policy tdmpc2|bmpc] [--threads T]`
+// `tdmpc bench model` (options: USAGE)
 // Times the world model alone, on the shapes of the PyTorch anchor (shared/anchors/torch_tdmpc2_cpu.py):
 //   forward_ms           update-shaped forward (src/model/pass.ts): encoder on B=256 rows, dynamics
 //                        unrolled H=3 steps, reward and value (5 heads, dropout on) on H·B rows,
@@ -12,9 +12,11 @@ import type { BenchArgs } from './index.js';
 import { createEngine } from '../engine/index.js';
 import { CliError } from '../errors.js';
 import { normalAt, uniformAt } from '../engine/rng.js';
-import { makeWorldModelConfig, type PolicyForm, type ValueForm } from '../model/config.js';
+import { makeWorldModelConfig } from '../model/config.js';
 import { WorldModelPass } from '../model/pass.js';
 import { WorldModel } from '../model/world-model.js';
+
+export const USAGE = 'tdmpc bench model [--size S|M] [--iters N] [--value V|Q] [--policy tdmpc2|bmpc] [--threads T] [--json]';
 
 const SIZES = {
   S: { encDim: 256, mlpDim: 384, latentDim: 128 },
@@ -50,8 +52,11 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const iters = Number(flag(args, 'iters', '10'));
   if (!Number.isInteger(iters) || iters < 1) throw new CliError(`bench model: --iters must be a positive integer`);
   const threads = Number(flag(args, 'threads', '2'));
-  const valueForm = flag(args, 'value', 'V') as ValueForm;
-  const policyForm = flag(args, 'policy', 'tdmpc2') as PolicyForm;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new CliError(`bench model: --threads must be an integer in [1, 64], got '${flag(args, 'threads', '2')}'`);
+  const valueForm = flag(args, 'value', 'V');
+  if (valueForm !== 'V' && valueForm !== 'Q') throw new CliError(`bench model: --value must be V (BMPC's V(s)) or Q (TD-MPC2's Q(s,a)), got '${valueForm}'`);
+  const policyForm = flag(args, 'policy', 'tdmpc2');
+  if (policyForm !== 'tdmpc2' && policyForm !== 'bmpc') throw new CliError(`bench model: --policy must be tdmpc2 or bmpc, got '${policyForm}'`);
 
   const engine = createEngine({ threads });
   try {

@@ -1,9 +1,11 @@
-// `tdmpc bench peak [--threads N] [--seconds S]`: FP32 peak of this machine from a tight FMA loop
+// `tdmpc bench peak` (options: USAGE): FP32 peak of this machine from a tight FMA loop
 // in native code (independent FMA chains on the engine's SIMD path, every thread at once), for
 // 1..N threads. It is the denominator of the GEMM benchmark's fraction of peak.
 import { CliError } from '../errors.js';
 import { loadNativeEngine, nativeLoadError, type NativeEngine } from '../engine/native-engine.js';
 import type { BenchArgs } from './index.js';
+
+export const USAGE = 'tdmpc bench peak [--threads N] [--seconds S] [--json]';
 
 /** --threads N (default 2), validated. */
 export function threadsFlag(args: BenchArgs): number {

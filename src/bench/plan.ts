@@ -1,4 +1,4 @@
-// `tdmpc bench plan --size S|M [--vs-torch] [--iters N] [--threads T] [--profile] [--json]`
+// `tdmpc bench plan` (options: USAGE)
 // One MPPI planning call for one observation, the PLAN workload of the PyTorch anchor
 // (shared/anchors/torch_tdmpc2_cpu.py): 512 Gaussian samples + 24 policy trajectories, horizon 3,
 // 6 iterations, 64 elites, temperature 0.5, std in [0.05, 2], a BMPC-style V-form model with 5
@@ -15,6 +15,8 @@ import { WorldModel } from '../model/world-model.js';
 import { MppiPlanner, type PlannerOptions } from '../agent/mppi.js';
 import { WorldModelPlanner } from '../agent/planner-model.js';
 import { addProfile, addTorchComparison, runTorchAnchor, timeMedian } from './torch-anchor.js';
+
+export const USAGE = 'tdmpc bench plan [--size S|M] [--vs-torch] [--iters N] [--threads T] [--profile] [--json]';
 
 /** Anchor sizes (obs 24, action 6). */
 export const BENCH_SIZES = {

@@ -1,6 +1,4 @@
-// `tdmpc bench runtime --task cartpole-swingup --actors 1 [--steps 400] [--seed-steps 200]
-//   [--utd 1] [--size 1] [--envs 1] [--learner-threads N] [--sync-threads N] [--rounds 2]
-//   [--learner-helps-actor true|false] [--actors-help-learner true|false] --json`
+// `tdmpc bench runtime` (options: USAGE)
 //
 // Runs the same training work in both modes in one invocation: runtime=threads (actors + learner on
 // worker threads) and runtime=sync (the one-loop trainer, whose kernels use every core). Both train
@@ -10,9 +8,13 @@
 // shared host's speed during the invocation weighs on both modes alike; each mode's rates are then
 // pooled over its runs (summed steps / summed window time) and `rounds` lists each pair's ratio.
 //
-// Timing window: from the first env step after seeding + the pretraining burst (W0 = learn start
-// + 10 x num_envs) to the moment the last update of the run is done, so start-up, seeding and the
-// burst (identical work in both) do not dilute the comparison. Over that window:
+// Timing window: the learning phase, from the last seeding step (env step S0 = learn start) to the
+// run's last update, so start-up and seeding (random actions, no updates) do not dilute the
+// comparison. Both modes do exactly the same work in it: the pretraining burst, steps - S0 planned
+// env steps and their updates. (A window opened after the burst would not be matched: the
+// threaded actors run on during the burst, up to the rate limiter's band, so from any later step
+// the threaded learner still owes updates for earlier steps; at the default band that was 5% more
+// updates than sync's window for the same env steps.) Over the window:
 //   env_steps_per_s, updates_per_s, cpu = (user + system CPU seconds of the whole process, all
 //   threads) / wall seconds = average cores busy. utd = updates per env step over each run's
 //   learning phase (after seeding, pretraining burst excluded), as printed at the end of a run.
@@ -26,8 +28,10 @@ import { CliError } from '../errors.js';
 import type { BenchArgs } from './index.js';
 import { runTraining } from '../trainer/run.js';
 import type { ThreadedHandle } from '../runtime/run-threaded.js';
-import { RateLimiter } from '../runtime/rate-limiter.js';
 import { coresLeftByActors } from '../config/derive.js';
+
+export const USAGE = 'tdmpc bench runtime [--task cartpole-swingup] [--actors 1] [--steps 400] [--seed-steps 200] [--utd 1] [--size 1] '
+  + '[--envs 1] [--learner-threads N] [--sync-threads N] [--rounds 2] [--learner-helps-actor true|false] [--actors-help-learner true|false] [--json]';
 
 function flag(flags: BenchArgs['flags'], name: string, fallback: number, integer = true): number {
   const v = flags[name];
@@ -92,8 +96,7 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   ];
   const N = envs;
   const learnStart = Math.ceil(seedSteps / N) * N;
-  const W0 = learnStart + 10 * N;
-  if (W0 >= steps) throw new CliError(`--steps (${steps}) must exceed the seed steps plus 10 steps (${W0}) to leave a timing window`);
+  if (learnStart >= steps) throw new CliError(`--steps (${steps}) must exceed the seed steps (${learnStart}) to leave a learning phase to time`);
   const log = (s: string) => { if (!args.json) console.log(s); else console.error(s); };
 
   /** One threaded run: its window rates, the run's summary and the rate-limiter waits. */
@@ -110,7 +113,7 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
         poll = setInterval(() => {
           const I = h.header.inserts();
           const U = h.header.updates();
-          if (!a && I >= W0 && U >= pretrain) a = mark(I, U);
+          if (!a && I >= learnStart) a = mark(I, U);
           if (!b && I >= steps && U >= final) { b = mark(I, U); clearInterval(poll!); }
         }, 5);
       },
@@ -139,19 +142,16 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
     const sync = await runTraining([...common, 'runtime=sync', `learner_threads=${syncThreads}`], {
       shouldStop: () => {
         step += N; // called once after every vector step, its updates included
-        if (!sa && step >= W0) sa = mark(step, 0);
+        if (!sa && step >= learnStart) sa = mark(step, 0); // no update before S0 (target(S0) = 0)
         return false;
       },
     });
     const sb = mark(sync.state.step, 0);
     const first = sa as Mark | null;
     if (!first) throw new CliError('bench runtime: the sync run ended before its timing window opened');
-    // Updates done by step W0: the sync loop's count is the limiter's exact arithmetic of its steps.
-    const arithmetic = new RateLimiter({ utdRatio: utd, numEnvs: N, seedSteps, pretrainUpdates: pretrain, errorBand: 0, totalSteps: sync.state.step });
-    first.updates = arithmetic.exactTarget(first.steps);
     sb.updates = sync.state.updates;
-    // utd: updates per env step over the learning phase (pretraining burst excluded); the window's
-    // own ratio is also in `window` (it moves with the rate limiter's band at its edges).
+    // utd: updates per env step over the learning phase, pretraining burst excluded (the window's
+    // ratio, in `window`, includes the burst: (steps - S0) x utd + pretrain_updates over steps - S0).
     return { a: first, b: sb, utd: (sync.state.updates - pretrain) / Math.max(1, sync.state.step - learnStart) };
   };
 

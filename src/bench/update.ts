@@ -1,4 +1,4 @@
-// `tdmpc bench update --size S|M [--vs-torch] [--iters N] [--threads T] [--profile] [--json]`
+// `tdmpc bench update` (options: USAGE)
 // One training update (src/agent/update.ts), the UPDATE workload of the PyTorch anchor
 // (shared/anchors/torch_tdmpc2_cpu.py): batch 256, horizon 3, BMPC-style V-form model with 5 value
 // heads and no dropout; consistency, reward CE, value CE against the 1-step TD target imagined with
@@ -15,6 +15,8 @@ import { allocateBatch } from '../replay/replay-buffer.js';
 import { Updater, type UpdateOptions } from '../agent/update.js';
 import { anchorModelConfig, parseSize, positiveIntFlag, type BenchSize } from './plan.js';
 import { addProfile, addTorchComparison, runTorchAnchor, timeMedian } from './torch-anchor.js';
+
+export const USAGE = 'tdmpc bench update [--size S|M] [--vs-torch] [--iters N] [--threads T] [--profile] [--json]';
 
 const B = 256;
 const H = 3;

@@ -9,7 +9,7 @@ const USAGE = `usage: tdmpc <command> [args]
 commands:
   train key=value ...    train an agent (e.g. tdmpc train task=cartpole-swingup algo=bmpc steps=100000)
   tasks [--json]         list the built-in tasks
-  bench <name> [--json]  run a benchmark: ${BENCHES.join(', ')}
+  bench <name> [--json]  run a benchmark: ${BENCHES.join(', ')} (bench <name> --help: its options)
   help                   show this text`;
 
 export async function main(argv: string[]): Promise<number> {
