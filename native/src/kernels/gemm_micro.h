@@ -30,6 +30,12 @@ static inline void gemm_micro(int kc,
   const float* arow[MR];
 #pragma GCC unroll 32
   for (int r = 0; r < MR; ++r) arow[r] = a + (r < mr ? r : mr - 1) * ars;
+  // Unrolled 4x: the loop's own instructions (pointer adds, compare-and-branch) drop from 3 per k
+  // to 3 per 4 k. The FMA units are never the limit on these VMs' shared cores; the instruction
+  // issue slots are (a neighbour on the same core takes up to half of them: the FMA-only peak loop
+  // issues ~1.04 instructions per FMA and keeps its speed, this loop issues ~1.45 and does not).
+  // Measured +5-8% on the bench shapes at 1 and 2 threads.
+#pragma GCC unroll 4
   for (int k = 0; k < kc; ++k) {
     vf bv[NV];
 #pragma GCC unroll 8
