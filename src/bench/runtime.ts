@@ -183,6 +183,11 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
       config: { task, actors, num_envs: envs, model_size: size, utd_ratio: utd, steps, seed_steps: seedSteps, learner_threads: learnerThreads, learner_helps_actor: helps === 'true', actors_help_learner: actorsHelp === 'true', sync_threads: syncThreads, cores, rounds },
       window: { threads_s: round(tr.window_s, 1), sync_s: round(sr.window_s, 1), threads_utd: round(tr.utd, 4), sync_utd: round(sr.utd, 4), ...last.waits },
     };
+    // The synchronous loop keeps every core busy inside its kernels (1.8-1.9 of 2 here when the
+    // host leaves the VM alone); well below that, the host took CPU time from this run.
+    if (syncThreads === cores && sr.cpu < 0.9 * cores) {
+      log(`note: sync kept only ${round(sr.cpu, 2)} of ${cores} cores busy: the host took CPU time from this run, so the ratio is unreliable; run it again`);
+    }
     log(`threads: ${result.threads.env_steps_per_s} env steps/s, ${result.threads.updates_per_s} updates/s, cpu ${result.threads.cpu} | sync: ${result.sync.env_steps_per_s} env steps/s, cpu ${result.sync.cpu} | speedup ${result.speedup}${rounds > 1 ? ` (per round: ${result.rounds.map((x) => x.speedup).join(', ')})` : ''}`);
     return result;
   } finally {
