@@ -11,6 +11,7 @@
 import type { BenchArgs } from './index.js';
 import { createEngine } from '../engine/index.js';
 import { CliError } from '../errors.js';
+import { parseSize, positiveIntFlag } from './plan.js';
 import { normalAt, uniformAt } from '../engine/rng.js';
 import { makeWorldModelConfig } from '../model/config.js';
 import { WorldModelPass } from '../model/pass.js';
@@ -47,12 +48,9 @@ function flag(args: BenchArgs, name: string, dflt: string): string {
 }
 
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
-  const size = flag(args, 'size', 'S').toUpperCase();
-  if (size !== 'S' && size !== 'M') throw new CliError(`bench model: --size must be S or M, got '${size}'`);
-  const iters = Number(flag(args, 'iters', '10'));
-  if (!Number.isInteger(iters) || iters < 1) throw new CliError(`bench model: --iters must be a positive integer`);
-  const threads = Number(flag(args, 'threads', '2'));
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new CliError(`bench model: --threads must be an integer in [1, 64], got '${flag(args, 'threads', '2')}'`);
+  const size = parseSize(args, 'model');
+  const iters = positiveIntFlag(args, 'model', 'iters', 10);
+  const threads = positiveIntFlag(args, 'model', 'threads', 2);
   const valueForm = flag(args, 'value', 'V');
   if (valueForm !== 'V' && valueForm !== 'Q') throw new CliError(`bench model: --value must be V (BMPC's V(s)) or Q (TD-MPC2's Q(s,a)), got '${valueForm}'`);
   const policyForm = flag(args, 'policy', 'tdmpc2');

@@ -29,6 +29,7 @@ import type { BenchArgs } from './index.js';
 import { runTraining } from '../trainer/run.js';
 import type { ThreadedHandle } from '../runtime/run-threaded.js';
 import { coresLeftByActors } from '../config/derive.js';
+import { sumScalars, type BlockSnapshot } from '../metrics/block.js';
 
 export const USAGE = 'tdmpc bench runtime [--task cartpole-swingup] [--actors 1] [--steps 400] [--seed-steps 200] [--utd 1] [--size 1] '
   + '[--envs 1] [--learner-threads N] [--sync-threads N] [--rounds 2] [--learner-helps-actor true|false] [--actors-help-learner true|false] [--json]';
@@ -66,6 +67,18 @@ function pooled(runs: readonly { a: Mark; b: Mark }[]) {
 }
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** Rate-limiter waits and mean durations over a whole threaded run (which side was the bottleneck). */
+function waitsOf(blocks: { actors: BlockSnapshot[]; learner: BlockSnapshot } | undefined) {
+  if (!blocks) return {};
+  const mean = (h: { sum: number; count: number }) => round((1000 * h.sum) / Math.max(1, h.count), 2);
+  return {
+    actor_wait_s: round(sumScalars(blocks.actors, 'rate_wait_seconds'), 1),
+    learner_wait_s: round(blocks.learner.scalar('rate_wait_seconds'), 1),
+    plan_ms: mean(blocks.actors[0].histogram('plan_seconds')), env_step_ms: mean(blocks.actors[0].histogram('env_step_seconds')),
+    update_ms: mean(blocks.learner.histogram('update_seconds')), publish_ms: mean(blocks.learner.histogram('publish_seconds')),
+  };
+}
 
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const f = args.flags;
@@ -120,18 +133,9 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
     });
     if (poll) clearInterval(poll);
     if (!a || !b) throw new CliError('bench runtime: the threaded run ended before its timing window closed');
-    // Rate-limiter waits over the whole threaded run (which side was the bottleneck).
+    // The run's metric blocks, copied now; waitsOf reads the last run's.
     const blocks = (handle as ThreadedHandle | null)?.metrics.snapshot();
-    const mean = (h: { sum: number; count: number }) => round((1000 * h.sum) / Math.max(1, h.count), 2);
-    const waits = blocks
-      ? {
-        actor_wait_s: round(blocks.actors.reduce((x, blk) => x + blk.scalar('rate_wait_seconds'), 0), 1),
-        learner_wait_s: round(blocks.learner.scalar('rate_wait_seconds'), 1),
-        plan_ms: mean(blocks.actors[0].histogram('plan_seconds')), env_step_ms: mean(blocks.actors[0].histogram('env_step_seconds')),
-        update_ms: mean(blocks.learner.histogram('update_seconds')), publish_ms: mean(blocks.learner.histogram('publish_seconds')),
-      }
-      : {};
-    return { a: a as Mark, b: b as Mark, summary: threaded.summary!, waits };
+    return { a: a as Mark, b: b as Mark, summary: threaded.summary!, blocks };
   };
 
   /** One synchronous run over the same work: its window marks and realized utd. */
@@ -146,10 +150,9 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
         return false;
       },
     });
-    const sb = mark(sync.state.step, 0);
+    const sb = mark(sync.state.step, sync.state.updates);
     const first = sa as Mark | null;
     if (!first) throw new CliError('bench runtime: the sync run ended before its timing window opened');
-    sb.updates = sync.state.updates;
     // utd: updates per env step over the learning phase, pretraining burst excluded (the window's
     // ratio, in `window`, includes the burst: (steps - S0) x utd + pretrain_updates over steps - S0).
     return { a: first, b: sb, utd: (sync.state.updates - pretrain) / Math.max(1, sync.state.step - learnStart) };
@@ -181,7 +184,7 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
         return { threads: round(x.env_steps_per_s), sync: round(y.env_steps_per_s), speedup: round(x.env_steps_per_s / y.env_steps_per_s, 3) };
       }),
       config: { task, actors, num_envs: envs, model_size: size, utd_ratio: utd, steps, seed_steps: seedSteps, learner_threads: learnerThreads, learner_helps_actor: helps === 'true', actors_help_learner: actorsHelp === 'true', sync_threads: syncThreads, cores, rounds },
-      window: { threads_s: round(tr.window_s, 1), sync_s: round(sr.window_s, 1), threads_utd: round(tr.utd, 4), sync_utd: round(sr.utd, 4), ...last.waits },
+      window: { threads_s: round(tr.window_s, 1), sync_s: round(sr.window_s, 1), threads_utd: round(tr.utd, 4), sync_utd: round(sr.utd, 4), ...waitsOf(last.blocks) },
     };
     // The synchronous loop keeps every core busy inside its kernels (1.8-1.9 of 2 here when the
     // host leaves the VM alone); well below that, the host took CPU time from this run.

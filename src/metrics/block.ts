@@ -135,6 +135,11 @@ export class BlockSnapshot {
   }
 }
 
+/** Σ of one scalar over several blocks (e.g. a counter over all actors). */
+export function sumScalars(blocks: readonly BlockSnapshot[], name: string): number {
+  return blocks.reduce((s, b) => s + b.scalar(name), 0);
+}
+
 export function allocateBlock(layout: BlockLayout): SharedArrayBuffer {
   return new SharedArrayBuffer(layout.bytes());
 }

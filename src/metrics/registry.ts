@@ -8,7 +8,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { RunHeader } from '../runtime/header.js';
 import type { ReplayBuffer } from '../replay/replay-buffer.js';
 import { replayBytes } from '../replay/replay-buffer.js';
-import { readBlock, sumHistograms, type BlockSnapshot } from './block.js';
+import { readBlock, sumHistograms, sumScalars, type BlockSnapshot } from './block.js';
 import { ACTOR_LAYOUT, LEARNER_LAYOUT, LOSS_TERMS } from './layouts.js';
 
 export interface ScrapeSources {
@@ -62,7 +62,7 @@ export class RunMetrics {
     const add = (name: string, help: string, type: Kind, values: () => Value[]) => {
       reg.registerMetric(new ScrapedMetric(name, help, type, values) as never);
     };
-    const sumActors = (slot: string) => this.actors.reduce((s, b) => s + b.scalar(slot), 0);
+    const sumActors = (slot: string) => sumScalars(this.actors, slot);
     const perActor = (slot: string) => this.actors.map((b, a) => ({ labels: { actor: a }, value: b.scalar(slot) }));
 
     add('tdmpc_run_info', 'Run configuration (key config values as labels); always 1.', 'gauge', () => [{ labels: src.runInfo, value: 1 }]);

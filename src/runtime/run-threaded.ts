@@ -25,6 +25,7 @@ import { JsEngine } from '../engine/js-engine.js';
 import { worldModelConfigFor } from '../agent/agent.js';
 import { RunLogger } from '../trainer/logger.js';
 import { RunMetrics } from '../metrics/registry.js';
+import { sumScalars } from '../metrics/block.js';
 import { MetricsServer } from '../metrics/server.js';
 import { LOSS_TERMS } from '../metrics/layouts.js';
 import { allocateRuntimeBuffers, replayShapeFor, sharedBytes, type BufferPlan } from './buffers.js';
@@ -310,7 +311,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     const blocks = metrics.snapshot();
     const lag = lagQuantiles(blocks.actors, [0.5, 0.99]);
     const guestJobs = {
-      byActors: blocks.actors.reduce((n, b) => n + b.scalar('guest_jobs'), 0),
+      byActors: sumScalars(blocks.actors, 'guest_jobs'),
       byLearner: blocks.learner.scalar('guest_jobs'),
     };
     const pre = derived.pretrainUpdates;
