@@ -29,7 +29,7 @@ import type { BenchArgs } from './index.js';
 import { runTraining } from '../trainer/run.js';
 import type { ThreadedHandle } from '../runtime/run-threaded.js';
 import { coresLeftByActors } from '../config/derive.js';
-import { sumScalars, type BlockSnapshot } from '../metrics/block.js';
+import { sumHistograms, sumScalars, type BlockSnapshot } from '../metrics/block.js';
 
 export const USAGE = 'tdmpc bench runtime [--task cartpole-swingup] [--actors 1] [--steps 400] [--seed-steps 200] [--utd 1] [--size 1] '
   + '[--envs 1] [--learner-threads N] [--sync-threads N] [--rounds 2] [--learner-helps-actor true|false] [--actors-help-learner true|false] [--json]';
@@ -68,14 +68,18 @@ function pooled(runs: readonly { a: Mark; b: Mark }[]) {
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
-/** Rate-limiter waits and mean durations over a whole threaded run (which side was the bottleneck). */
+/**
+ * Rate-limiter waits and mean durations over a whole threaded run (which side was the bottleneck);
+ * plan and env-step means are pooled over all actors.
+ */
 function waitsOf(blocks: { actors: BlockSnapshot[]; learner: BlockSnapshot } | undefined) {
   if (!blocks) return {};
   const mean = (h: { sum: number; count: number }) => round((1000 * h.sum) / Math.max(1, h.count), 2);
+  const actorsMean = (name: string) => mean(sumHistograms(blocks.actors.map((b) => b.histogram(name))));
   return {
     actor_wait_s: round(sumScalars(blocks.actors, 'rate_wait_seconds'), 1),
     learner_wait_s: round(blocks.learner.scalar('rate_wait_seconds'), 1),
-    plan_ms: mean(blocks.actors[0].histogram('plan_seconds')), env_step_ms: mean(blocks.actors[0].histogram('env_step_seconds')),
+    plan_ms: actorsMean('plan_seconds'), env_step_ms: actorsMean('env_step_seconds'),
     update_ms: mean(blocks.learner.histogram('update_seconds')), publish_ms: mean(blocks.learner.histogram('publish_seconds')),
   };
 }
