@@ -29,6 +29,15 @@ export function checkOptions(name: string, usage: string, flags: Record<string, 
   }
 }
 
+/** --name N for benchmark `bench`: a positive integer, `dflt` when absent. */
+export function positiveIntFlag(args: BenchArgs, bench: string, name: string, dflt: number): number {
+  const v = args.flags[name];
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < 1) throw new CliError(`bench ${bench}: --${name} must be a positive integer, got '${String(v)}'`);
+  return n;
+}
+
 export function parseFlags(argv: string[]): Record<string, string | boolean> {
   const flags: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {

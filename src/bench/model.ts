@@ -8,10 +8,10 @@
 //                        trajectories): H x (reward + next), then the mean of the 5 value heads
 // Sizes: S = obs 24, action 6, enc 256, mlp 384, latent 128; M = enc 256, mlp 512, latent 512.
 // Median of --iters timed runs after 2 warm-ups.
-import type { BenchArgs } from './index.js';
+import { positiveIntFlag, type BenchArgs } from './index.js';
 import { createEngine } from '../engine/index.js';
 import { CliError } from '../errors.js';
-import { parseSize, positiveIntFlag } from './plan.js';
+import { parseSize } from './plan.js';
 import { normalAt, uniformAt } from '../engine/rng.js';
 import { makeWorldModelConfig } from '../model/config.js';
 import { WorldModelPass } from '../model/pass.js';

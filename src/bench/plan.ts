@@ -5,7 +5,7 @@
 // value heads. Median of --iters (20) timed calls after 3 warm-ups, as the anchor does.
 // --vs-torch also runs the anchor in this invocation and reports ratio = ms / torch_ms.
 // --profile adds a per-kernel breakdown (engine wrapped; slightly slower) of the timed runs.
-import type { BenchArgs } from './index.js';
+import { positiveIntFlag, type BenchArgs } from './index.js';
 import type { Engine } from '../engine/engine.js';
 import { createEngine } from '../engine/index.js';
 import { normalAt } from '../engine/rng.js';
@@ -80,14 +80,6 @@ export function parseSize(args: BenchArgs, bench: string): BenchSize {
   const size = typeof v === 'string' ? v.toUpperCase() : '';
   if (size !== 'S' && size !== 'M') throw new CliError(`bench ${bench}: --size must be S or M, got '${String(v)}'`);
   return size;
-}
-
-export function positiveIntFlag(args: BenchArgs, bench: string, name: string, dflt: number): number {
-  const v = args.flags[name];
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < 1) throw new CliError(`bench ${bench}: --${name} must be a positive integer, got '${String(v)}'`);
-  return n;
 }
 
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {

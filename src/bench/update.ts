@@ -5,7 +5,7 @@
 // the policy from the (detached) rollout latents and bootstrapped by the EMA value copy,
 // KL(expert || policy) on the H+1 detached latents, Adam at lr 3e-4, clip 20, EMA tau 0.01.
 // Median of --iters (20) timed updates after 3 warm-ups, as the anchor does.
-import type { BenchArgs } from './index.js';
+import { positiveIntFlag, type BenchArgs } from './index.js';
 import type { Engine } from '../engine/engine.js';
 import { createEngine } from '../engine/index.js';
 import { normalAt, uniformAt } from '../engine/rng.js';
@@ -13,7 +13,7 @@ import { WorldModel } from '../model/world-model.js';
 import type { WorldModelConfig } from '../model/config.js';
 import { allocateBatch } from '../replay/replay-buffer.js';
 import { Updater, type UpdateOptions } from '../agent/update.js';
-import { anchorModelConfig, parseSize, positiveIntFlag, type BenchSize } from './plan.js';
+import { anchorModelConfig, parseSize, type BenchSize } from './plan.js';
 import { addProfile, addTorchComparison, runTorchAnchor, timeMedian } from './torch-anchor.js';
 
 export const USAGE = 'tdmpc bench update [--size S|M] [--vs-torch] [--iters N] [--threads T] [--profile] [--json]';
