@@ -11,7 +11,7 @@ import type { Agent } from '../src/agent/agent.js';
 import type { VectorEnv } from '../src/envs/vector-env.js';
 import { RngStream, uniformAt as uniform } from '../src/engine/rng.js';
 import { FLAG_LAST, FLAG_TERMINATED, type ReplayBuffer } from '../src/replay/replay-buffer.js';
-import { kUpdates, type RunHeader } from '../src/runtime/header.js';
+import { kUpdates, LEARNER_RUNNING, type RunHeader } from '../src/runtime/header.js';
 import { lendThread } from '../src/runtime/lend-thread.js';
 import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
 import type { RateLimiter } from '../src/runtime/rate-limiter.js';
@@ -104,6 +104,7 @@ export class Actor {
       const first = header.claim(a, this.N, this.init.totalSteps);
       if (first < 0) {
         header.markDone(a);
+        await this.helpLearnerFinish();
         break;
       }
       this.step(first);
@@ -128,6 +129,21 @@ export class Actor {
    */
   private readonly helpLearner = (updates: number): boolean =>
     lendThread(this.init.learnerSeatId, this.header.i32, kUpdates, updates, this.metrics, this.slot.guest_jobs);
+
+  /**
+   * actors_help_learner, once there are no steps left to claim: the learner still owes the updates
+   * it is behind by (it enters the learning phase a pretraining burst behind the actors and works
+   * that backlog off during the run), and would otherwise run the last of them alone while this
+   * core idles. Lends this thread to them until the learner reaches its final count or stops, a
+   * stop is requested, or lending is not possible (option off, another actor in the seat).
+   */
+  private async helpLearnerFinish(): Promise<void> {
+    const { header, limiter } = this;
+    while (!this.paused && !header.stopRequested() && header.learnerState() === LEARNER_RUNNING && header.updates() < limiter.finalUpdates) {
+      if (!this.helpLearner(header.updates())) return;
+      await yieldToEventLoop(); // control messages (stats, pause) run between lends
+    }
+  }
 
   private count(fn: () => void): void {
     this.metrics.begin();

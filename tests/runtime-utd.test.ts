@@ -102,6 +102,16 @@ describe('threaded runs keep the UTD ratio', () => {
     expect(off.summary!.updates).toBe(fast.summary!.updates);
   });
 
+  // With a band wider than the whole run the rate limiter never holds the actor, so it never lends
+  // itself mid-run; it finishes its steps long before the learner (utd 4) and then lends its thread
+  // to the updates the learner still owes: every actor guest job here comes from that finish.
+  it('an actor with no steps left computes the updates the learner still owes', async () => {
+    const r = await runTraining([...TINY_THREADS, ...HELP_MODEL, 'utd_ratio=4', 'utd_error_band=100000', `work_dir=${workDir('utd-finish')}`]);
+    expect(r.summary!.updates).toBe(r.summary!.expectedUpdates);
+    if (helpingExpected(r.config)) expect(r.summary!.guestJobs.byActors).toBeGreaterThan(0);
+    else expect(r.summary!.guestJobs.byActors).toBe(0);
+  });
+
   it("matches a runtime=sync run's update count on the same work", async () => {
     const args = [...TINY_THREADS, 'steps=300', 'utd_ratio=0.5', 'eval_episodes=0'];
     const threads = await runTraining([...args, `work_dir=${workDir('utd-t')}`]);

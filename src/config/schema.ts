@@ -137,7 +137,7 @@ export const SCHEMA = {
   param_sync_interval: { type: int(1), default: 1, doc: 'actor steps between parameter snapshot reads' },
   learner_threads: { type: int(0, 64), default: 0, doc: 'engine threads of the learner (sync: of the whole loop); 0: cores - actors under runtime=threads, every core under sync' },
   learner_helps_actor: { type: bool, default: true, doc: "threads: while the learner waits for transitions, its thread computes actor 0's planning kernels (native engine; only when actors + learner threads <= cores; results are bit-identical either way)" },
-  actors_help_learner: { type: bool, default: true, doc: "threads: while an actor waits for the learner (rate limiter), its thread computes the learner's update kernels (native engine; one actor at a time; only when actors + learner threads <= cores; results are bit-identical either way)" },
+  actors_help_learner: { type: bool, default: true, doc: "threads: while an actor waits for the learner (rate limiter), and once it has no steps left while the learner still owes updates, its thread computes the learner's update kernels (native engine; one actor at a time; only when actors + learner threads <= cores; results are bit-identical either way)" },
   utd_error_band: { type: int(0), default: 16, doc: "threads: updates the learner may lag (actors then wait) or lead (it then waits) utd_ratio x env steps; Reverb's error_buffer, raised to ceil(utd_ratio x num_envs)" },
   metrics: { type: bool, default: true, doc: 'serve Prometheus /metrics (runtime=threads)' },
   'metrics.host': { type: str, default: '127.0.0.1', doc: 'metrics listen address' },
