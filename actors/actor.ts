@@ -6,7 +6,8 @@
 //     the run's step count, and the claim index decides seeding (random actions) vs planning;
 //   - parameters come from the learner's snapshot every param_sync_interval steps, and every
 //     transition is stored with the version it was chosen with (policy lag = learner - that);
-//   - before each step the rate limiter may make it wait for the learner.
+//   - before each step the rate limiter may make it wait for the learner (under actors_help_learner
+//     that wait, and the learner's last updates once no steps are left, compute its kernels).
 import type { Agent } from '../src/agent/agent.js';
 import type { VectorEnv } from '../src/envs/vector-env.js';
 import { RngStream, uniformAt as uniform } from '../src/engine/rng.js';
@@ -87,7 +88,10 @@ export class Actor {
     this.faultArmed = true;
   }
 
-  /** The loop: wait for the rate limiter, claim N steps, act, step, store, commit. */
+  /**
+   * The loop: wait for the rate limiter, claim N steps, act, step, store, commit; with no steps
+   * left, help the learner finish (helpLearnerFinish) and return.
+   */
   async run(startPaused: boolean): Promise<ActorStats> {
     const { header, limiter } = this;
     const a = this.init.actor;
