@@ -127,9 +127,10 @@ export class Actor {
   }
 
   /**
-   * actors_help_learner: spends a rate-limiter wait computing the learner's update kernels until
-   * the update counter leaves `updates` (20 ms at most per call). False when this actor cannot
-   * help (option off, another actor in the seat, the learner's engine not listed): it then sleeps.
+   * actors_help_learner: spends a rate-limiter wait (or, with no steps left, the learner's last
+   * updates) computing the learner's update kernels until the update counter leaves `updates`
+   * (20 ms at most per call). False when this actor cannot help (option off, another actor in the
+   * seat, the learner's engine not listed): it then sleeps, or after its last step returns.
    */
   private readonly helpLearner = (updates: number): boolean =>
     lendThread(this.init.learnerSeatId, this.header.i32, kUpdates, updates, this.metrics, this.slot.guest_jobs);
@@ -143,8 +144,9 @@ export class Actor {
    */
   private async helpLearnerFinish(): Promise<void> {
     const { header, limiter } = this;
-    while (!this.paused && !header.stopRequested() && header.learnerState() === LEARNER_RUNNING && header.updates() < limiter.finalUpdates) {
-      if (!this.helpLearner(header.updates())) return;
+    while (!this.paused && !header.stopRequested() && header.learnerState() === LEARNER_RUNNING) {
+      const u = header.updates();
+      if (u >= limiter.finalUpdates || !this.helpLearner(u)) return;
       await yieldToEventLoop(); // control messages (stats, pause) run between lends
     }
   }

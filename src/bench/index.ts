@@ -29,12 +29,17 @@ export function checkOptions(name: string, usage: string, flags: Record<string, 
   }
 }
 
-/** --name N for benchmark `bench`: a positive integer, `dflt` when absent. */
-export function positiveIntFlag(args: BenchArgs, bench: string, name: string, dflt: number): number {
+/**
+ * --name N for benchmark `bench`: a positive integer (a positive number when `integer` is false),
+ * `dflt` when absent. A bare --name (no value) is refused, not read as 1.
+ */
+export function positiveIntFlag(args: BenchArgs, bench: string, name: string, dflt: number, integer = true): number {
   const v = args.flags[name];
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < 1) throw new CliError(`bench ${bench}: --${name} must be a positive integer, got '${String(v)}'`);
+  if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new CliError(`bench ${bench}: --${name} needs a positive ${integer ? 'integer' : 'number'} (got '${String(v)}')`);
+  }
   return n;
 }
 

@@ -25,7 +25,7 @@ import os from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CliError } from '../errors.js';
-import type { BenchArgs } from './index.js';
+import { positiveIntFlag, type BenchArgs } from './index.js';
 import { runTraining } from '../trainer/run.js';
 import type { ThreadedHandle } from '../runtime/run-threaded.js';
 import { coresLeftByActors } from '../config/derive.js';
@@ -33,14 +33,6 @@ import { sumHistograms, sumScalars, type BlockSnapshot } from '../metrics/block.
 
 export const USAGE = 'tdmpc bench runtime [--task cartpole-swingup] [--actors 1] [--steps 400] [--seed-steps 200] [--utd 1] [--size 1] '
   + '[--envs 1] [--learner-threads N] [--sync-threads N] [--rounds 2] [--learner-helps-actor true|false] [--actors-help-learner true|false] [--json]';
-
-function flag(flags: BenchArgs['flags'], name: string, fallback: number, integer = true): number {
-  const v = flags[name];
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new CliError(`--${name} needs a positive ${integer ? 'integer' : 'number'} (got '${String(v)}')`);
-  return n;
-}
 
 interface Mark { t: number; cpu: number; steps: number; updates: number }
 
@@ -86,16 +78,17 @@ function waitsOf(blocks: { actors: BlockSnapshot[]; learner: BlockSnapshot } | u
 
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const f = args.flags;
+  const flag = (name: string, dflt: number, integer = true) => positiveIntFlag(args, 'runtime', name, dflt, integer);
   const task = typeof f.task === 'string' ? f.task : 'cartpole-swingup';
   const cores = os.availableParallelism();
-  const actors = flag(f, 'actors', 1);
-  const steps = flag(f, 'steps', 400);
-  const seedSteps = flag(f, 'seed-steps', 200);
-  const utd = flag(f, 'utd', 1, false);
-  const envs = flag(f, 'envs', 1);
+  const actors = flag('actors', 1);
+  const steps = flag('steps', 400);
+  const seedSteps = flag('seed-steps', 200);
+  const utd = flag('utd', 1, false);
+  const envs = flag('envs', 1);
   const size = typeof f.size === 'string' ? f.size : '1';
-  const learnerThreads = flag(f, 'learner-threads', coresLeftByActors(actors, cores));
-  const syncThreads = flag(f, 'sync-threads', cores);
+  const learnerThreads = flag('learner-threads', coresLeftByActors(actors, cores));
+  const syncThreads = flag('sync-threads', cores);
   const boolFlag = (name: string): string => {
     const v = f[name] === undefined ? 'true' : String(f[name]);
     if (v !== 'true' && v !== 'false') throw new CliError(`--${name} must be true or false (got '${v}')`);
@@ -103,7 +96,7 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   };
   const helps = boolFlag('learner-helps-actor');
   const actorsHelp = boolFlag('actors-help-learner');
-  const rounds = flag(f, 'rounds', 2);
+  const rounds = flag('rounds', 2);
   const pretrain = 10;
   const work = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-bench-runtime-'));
   const common = [
