@@ -82,6 +82,9 @@ export interface ThreadedResult {
 }
 
 const TICK_MS = 200;
+// During the pretraining burst no step milestone passes (the actors wait for the learner, minutes
+// at default settings), so its progress is reported on a timer instead.
+const PRETRAIN_LOG_MS = 10_000;
 
 function envOptionsOf(cfg: Config) {
   return {
@@ -203,7 +206,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     logger.metrics(step, 'eval', { ...r.metrics, parameter_version: r.version });
     metrics.evalReturn.set({ task: cfg.task }, r.reward);
     metrics.evalStep.set({ task: cfg.task }, step);
-    say(`eval @ ${step}: return ${r.reward.toFixed(1)} (parameter version ${r.version})${r.summary ? ' | ' + r.summary : ''}`);
+    logger.note(`eval @ ${step}: return ${r.reward.toFixed(1)} (parameter version ${r.version})${r.summary ? ' | ' + r.summary : ''}`);
   };
   const evalFailed = (err: Error) => { console.error(`tdmpc: evaluation failed: ${err.message}`); };
   const lastReturn = (): number | null => {
@@ -244,6 +247,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     let nextCkpt = cfg.checkpoint_freq > 0 ? (state ? Math.floor(state.step / cfg.checkpoint_freq) + 1 : 1) * cfg.checkpoint_freq : Infinity;
     let wallAt = performance.now();
     let stepsAt = header.inserts();
+    let pretrainLoggedAt = -Infinity;
     let done = false;
     const learnerFinished = learnerRun.then(() => 'done' as const, () => 'failed' as const);
     while (!done) {
@@ -282,6 +286,16 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
           actor_restarts: supervisor.restarts().reduce((s, x) => s + x, 0), ...(ret !== null ? { episode_return: ret } : {}),
         });
         logger.progress(I, totalSteps, sps, ret, `${u} updates | lag p50 ${lag[0]}`, I <= limiter.learnStart);
+      }
+      if (!done && derived.pretrainUpdates > 0 && I > limiter.learnStart && performance.now() - pretrainLoggedAt >= PRETRAIN_LOG_MS) {
+        const u = metrics.snapshot().learner.scalar('updates');
+        if (u < derived.pretrainUpdates) {
+          if (pretrainLoggedAt === -Infinity) logger.note(`pretraining on seed data: ${derived.pretrainUpdates} updates`);
+          else logger.progress(I, totalSteps, 0, lastReturn(), `pretraining ${u}/${derived.pretrainUpdates} updates`, true);
+          pretrainLoggedAt = performance.now();
+        } else {
+          pretrainLoggedAt = Infinity; // done: the step milestones take over
+        }
       }
       if (!done && I >= nextCkpt) {
         nextCkpt = (Math.floor(I / cfg.checkpoint_freq) + 1) * cfg.checkpoint_freq;

@@ -61,6 +61,14 @@ export class RunLogger {
     this.lastLine = line;
   }
 
+  /** A one-off line between progress lines (first ends the line a TTY keeps rewriting). */
+  note(line: string): void {
+    if (!this.showProgress) return;
+    if (process.stdout.isTTY && this.lastLine) process.stdout.write('\n');
+    this.lastLine = '';
+    console.log(line);
+  }
+
   endProgress(): void {
     if (this.showProgress && process.stdout.isTTY && this.lastLine) process.stdout.write('\n');
   }

@@ -142,7 +142,7 @@ export class OnlineTrainer {
         if (!st.pretrained) {
           st.pretrained = true;
           n += derived.pretrainUpdates;
-          if (derived.pretrainUpdates > 0 && cfg.progress) console.log(`pretraining on seed data: ${derived.pretrainUpdates} updates`);
+          if (derived.pretrainUpdates > 0) logger.note(`pretraining on seed data: ${derived.pretrainUpdates} updates`);
         }
         for (let k = 0; k < n; k++) {
           this.updateOnce();
@@ -196,7 +196,7 @@ export class OnlineTrainer {
     if (r === null) return false;
     this.logger.evaluation(this.state.step, r.reward);
     this.logger.metrics(this.state.step, 'eval', r.metrics);
-    if (this.cfg.progress) console.log(`eval @ ${this.state.step}: return ${r.reward.toFixed(1)}${r.summary ? ' | ' + r.summary : ''}`);
+    this.logger.note(`eval @ ${this.state.step}: return ${r.reward.toFixed(1)}${r.summary ? ' | ' + r.summary : ''}`);
     return true;
   }
 }
