@@ -33,7 +33,7 @@ export function checkOptions(name: string, usage: string, flags: Record<string, 
  * --name N for benchmark `bench`: a positive integer (a positive number when `integer` is false),
  * `dflt` when absent. A bare --name (no value) is refused, not read as 1.
  */
-export function positiveIntFlag(args: BenchArgs, bench: string, name: string, dflt: number, integer = true): number {
+export function positiveFlag(args: BenchArgs, bench: string, name: string, dflt: number, integer = true): number {
   const v = args.flags[name];
   if (v === undefined) return dflt;
   const n = Number(v);

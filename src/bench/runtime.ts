@@ -25,7 +25,7 @@ import os from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CliError } from '../errors.js';
-import { positiveIntFlag, type BenchArgs } from './index.js';
+import { positiveFlag, type BenchArgs } from './index.js';
 import { runTraining } from '../trainer/run.js';
 import type { ThreadedHandle } from '../runtime/run-threaded.js';
 import { coresLeftByActors } from '../config/derive.js';
@@ -78,7 +78,7 @@ function waitsOf(blocks: { actors: BlockSnapshot[]; learner: BlockSnapshot } | u
 
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const f = args.flags;
-  const flag = (name: string, dflt: number, integer = true) => positiveIntFlag(args, 'runtime', name, dflt, integer);
+  const flag = (name: string, dflt: number, integer = true) => positiveFlag(args, 'runtime', name, dflt, integer);
   const task = typeof f.task === 'string' ? f.task : 'cartpole-swingup';
   const cores = os.availableParallelism();
   const actors = flag('actors', 1);

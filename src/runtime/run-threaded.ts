@@ -247,7 +247,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     let nextCkpt = cfg.checkpoint_freq > 0 ? (state ? Math.floor(state.step / cfg.checkpoint_freq) + 1 : 1) * cfg.checkpoint_freq : Infinity;
     let wallAt = performance.now();
     let stepsAt = header.inserts();
-    let pretrainLoggedAt = -Infinity;
+    let pretrainLoggedAt = -Infinity; // -Infinity: the burst is not announced yet
     let done = false;
     const learnerFinished = learnerRun.then(() => 'done' as const, () => 'failed' as const);
     while (!done) {
@@ -287,15 +287,11 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         });
         logger.progress(I, totalSteps, sps, ret, `${u} updates | lag p50 ${lag[0]}`, I <= limiter.learnStart);
       }
-      if (!done && derived.pretrainUpdates > 0 && I > limiter.learnStart && performance.now() - pretrainLoggedAt >= PRETRAIN_LOG_MS) {
-        const u = metrics.snapshot().learner.scalar('updates');
-        if (u < derived.pretrainUpdates) {
-          if (pretrainLoggedAt === -Infinity) logger.note(`pretraining on seed data: ${derived.pretrainUpdates} updates`);
-          else logger.progress(I, totalSteps, 0, lastReturn(), `pretraining ${u}/${derived.pretrainUpdates} updates`, true);
-          pretrainLoggedAt = performance.now();
-        } else {
-          pretrainLoggedAt = Infinity; // done: the step milestones take over
-        }
+      const updatesNow = header.updates();
+      if (!done && I > limiter.learnStart && updatesNow < derived.pretrainUpdates && performance.now() - pretrainLoggedAt >= PRETRAIN_LOG_MS) {
+        if (pretrainLoggedAt === -Infinity) logger.announcePretraining(derived.pretrainUpdates);
+        else logger.progress(I, totalSteps, 0, lastReturn(), `pretraining ${updatesNow}/${derived.pretrainUpdates} updates`, true);
+        pretrainLoggedAt = performance.now();
       }
       if (!done && I >= nextCkpt) {
         nextCkpt = (Math.floor(I / cfg.checkpoint_freq) + 1) * cfg.checkpoint_freq;

@@ -69,6 +69,11 @@ export class RunLogger {
     console.log(line);
   }
 
+  /** When seeding ends: the burst of `updates` pretraining updates that runs before the next step. */
+  announcePretraining(updates: number): void {
+    this.note(`pretraining on seed data: ${updates} updates`);
+  }
+
   endProgress(): void {
     if (this.showProgress && process.stdout.isTTY && this.lastLine) process.stdout.write('\n');
   }

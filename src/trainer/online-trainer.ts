@@ -142,7 +142,7 @@ export class OnlineTrainer {
         if (!st.pretrained) {
           st.pretrained = true;
           n += derived.pretrainUpdates;
-          if (derived.pretrainUpdates > 0) logger.note(`pretraining on seed data: ${derived.pretrainUpdates} updates`);
+          if (derived.pretrainUpdates > 0) logger.announcePretraining(derived.pretrainUpdates);
         }
         for (let k = 0; k < n; k++) {
           this.updateOnce();
