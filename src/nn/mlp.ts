@@ -19,7 +19,7 @@ import { NormedLinear, type NormedLinearState } from './normed-linear.js';
 import type { Init, ParamStore } from './params.js';
 import { checkRows, dropoutRng, type BackwardOptions, type ForwardOptions, type ParamRef } from './types.js';
 
-/** 'trunc_normal': tdmpc2 (weights N(0, 0.02²) truncated at ±2σ, biases 0); 'torch': nn.Linear default. */
+/** 'trunc_normal': tdmpc2 (weights trunc_normal_(std 0.02) cut at ±2 absolute, biases 0); 'torch': nn.Linear default. */
 export type InitScheme = 'trunc_normal' | 'torch';
 
 /** Initializers of a Linear/NormedLinear weight and bias; `zero` zero-inits both (reward/value outputs). */
@@ -29,7 +29,7 @@ export function linearInit(scheme: InitScheme, fanIn: number, zero = false): { w
     const bound = 1 / Math.sqrt(fanIn);
     return { weight: { kind: 'uniform', bound }, bias: { kind: 'uniform', bound } };
   }
-  return { weight: { kind: 'truncNormal', std: 0.02 }, bias: { kind: 'zeros' } };
+  return { weight: { kind: 'truncNormal', std: 0.02, bound: 2 }, bias: { kind: 'zeros' } };
 }
 
 export interface MlpSpec {

@@ -24,7 +24,11 @@ export type Init =
   | { kind: 'zeros' }
   | { kind: 'ones' }
   | { kind: 'uniform'; bound: number } // U(-bound, bound): PyTorch nn.Linear uses 1/sqrt(fan_in)
-  | { kind: 'truncNormal'; std: number }; // N(0, std²) redrawn outside ±2 std (tdmpc2 uses std 0.02)
+  // N(0, std²) with values outside [-bound, bound] redrawn. The bound is absolute, as in PyTorch's
+  // trunc_normal_(w, std, a=-2, b=2): tdmpc2's trunc_normal_(w, std=0.02) keeps the default ±2,
+  // 100 std away, so its weights are N(0, 0.02²) in effect (cutting at ±2 std instead shrinks the
+  // std by 12%).
+  | { kind: 'truncNormal'; std: number; bound: number };
 
 export interface TensorSpec {
   name: string;
@@ -205,7 +209,7 @@ export class ParamStore {
           break;
         case 'truncNormal': {
           engine.randomNormal(t.size, seed, t.offset, 0, init.std, p, t.offset);
-          const lim = 2 * init.std;
+          const lim = init.bound;
           const one = allocFloats(1, this.dtype);
           for (let i = 0; i < t.size; i++) {
             let j = 1;
