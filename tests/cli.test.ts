@@ -53,6 +53,25 @@ describe('tdmpc CLI', () => {
     const form = tdmpc('bench', 'model', '--value', 'W');
     expect(form.status).toBe(2);
     expect(form.stderr).toMatch(/--value must be V .* or Q/);
+    // A switch with a value would silently turn JSON output off; thread counts beyond the engine's.
+    const sw = tdmpc('bench', 'gemm', '--json=yes');
+    expect(sw.status).toBe(2);
+    expect(sw.stderr).toMatch(/--json is a switch and takes no value/);
+    expect(tdmpc('bench', 'gemm', '--json', '5').stderr).toMatch(/unexpected argument '5'/);
+    const threads = tdmpc('bench', 'model', '--threads', '100');
+    expect(threads.status).toBe(2);
+    expect(threads.stderr).toMatch(/bench model: --threads needs an integer in \[1, 64\]/);
+  });
+
+  it('checks the engine variables before any work (exit code 2, naming the values)', () => {
+    const run = (env: Record<string, string>, ...args: string[]) => spawnSync(process.execPath,
+      [path.join(root, 'bin', 'tdmpc.js'), ...args], { encoding: 'utf8', cwd: root, timeout: 60_000, env: { ...process.env, ...env } });
+    const simd = run({ TDMPC_SIMD: 'AVX2' }, 'train', 'task=cartpole-balance', 'runtime=sync');
+    expect(simd.status).toBe(2);
+    expect(simd.stderr).toMatch(/TDMPC_SIMD=AVX2 is not a SIMD path; use TDMPC_SIMD=avx2 or scalar/);
+    const engine = run({ TDMPC_ENGINE: 'gpu' }, 'tasks');
+    expect(engine.status).toBe(2);
+    expect(engine.stderr).toMatch(/TDMPC_ENGINE=gpu is not a backend; use TDMPC_ENGINE=native, js or auto/);
   });
 
   it('prints each benchmark\'s options with --help, running nothing', () => {

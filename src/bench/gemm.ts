@@ -9,8 +9,8 @@
 // The peak is sampled between the GEMM samples of every repetition and each number is a median, so
 // the fraction compares GEMM and peak under the same conditions (these VMs share cores with others).
 import { CliError } from '../errors.js';
-import type { BenchArgs } from './index.js';
-import { nativeEngineForBench, round1, threadsFlag } from './peak.js';
+import { threadsFlag, type BenchArgs } from './index.js';
+import { nativeEngineForBench, round1 } from './peak.js';
 
 export const USAGE = 'tdmpc bench gemm [--threads N] [--reps R] [--json]';
 
@@ -37,7 +37,7 @@ function median(xs: number[]): number {
 }
 
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
-  const threads = threadsFlag(args);
+  const threads = threadsFlag(args, 'gemm');
   const reps = Number(args.flags.reps ?? '21');
   if (!Number.isInteger(reps) || reps < 3 || reps > 1000) throw new CliError(`--reps must be an integer in [3, 1000], got '${String(args.flags.reps)}'`);
   const engine = nativeEngineForBench(threads);

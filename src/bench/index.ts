@@ -43,15 +43,38 @@ export function positiveFlag(args: BenchArgs, bench: string, name: string, dflt:
   return n;
 }
 
-export function parseFlags(argv: string[]): Record<string, string | boolean> {
+/** --threads N of benchmark `bench` (default 2): an integer in [1, 64], the engine's range. */
+export function threadsFlag(args: BenchArgs, bench: string): number {
+  const raw = args.flags.threads ?? '2';
+  const threads = Number(raw);
+  if (typeof raw !== 'string' || !Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new CliError(`bench ${bench}: --threads needs an integer in [1, 64] (got '${String(raw)}')`);
+  }
+  return threads;
+}
+
+/** The options a usage line shows without a value (`[--json]`, `[--vs-torch]`), plus --help. */
+export function switchOptions(usage: string): Set<string> {
+  return new Set(['help', ...[...usage.matchAll(/\[--([a-z][a-z-]*)\]/g)].map((m) => m[1])]);
+}
+
+/**
+ * --name value, --name=value, or a bare --name (true). A switch (see switchOptions) takes no
+ * value: `--json=yes` or `--json 5` is refused rather than read as "no JSON".
+ */
+export function parseFlags(argv: string[], switches: Set<string> = new Set(['help'])): Record<string, string | boolean> {
   const flags: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) throw new CliError(`unexpected argument '${a}': benchmark options look like --size S or --json`);
     const eq = a.indexOf('=');
-    if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[a.slice(2)] = argv[++i];
-    else flags[a.slice(2)] = true;
+    const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (switches.has(key)) {
+      if (eq > 0) throw new CliError(`--${key} is a switch and takes no value (got '${a}'); write --${key} alone`);
+      flags[key] = true;
+    } else if (eq > 0) flags[key] = a.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[key] = argv[++i];
+    else flags[key] = true;
   }
   return flags;
 }
@@ -61,9 +84,9 @@ export async function runBench(argv: string[]): Promise<number> {
   if (!name || !(BENCHES as readonly string[]).includes(name)) {
     throw new CliError(`bench needs one of: ${BENCHES.join(', ')} (got '${name ?? ''}')`);
   }
-  const flags = parseFlags(rest);
-  const json = flags.json === true;
   const mod = (await import(`./${name}.js`)) as BenchModule;
+  const flags = parseFlags(rest, switchOptions(mod.USAGE));
+  const json = flags.json === true;
   if (flags.help !== undefined) {
     console.log(`usage: ${mod.USAGE}`);
     return 0;

@@ -8,7 +8,7 @@
 //                        trajectories): H x (reward + next), then the mean of the 5 value heads
 // Sizes: S = obs 24, action 6, enc 256, mlp 384, latent 128; M = enc 256, mlp 512, latent 512.
 // Median of --iters timed runs after 2 warm-ups.
-import { positiveFlag, type BenchArgs } from './index.js';
+import { positiveFlag, threadsFlag, type BenchArgs } from './index.js';
 import { createEngine } from '../engine/index.js';
 import { CliError } from '../errors.js';
 import { parseSize } from './plan.js';
@@ -50,7 +50,7 @@ function flag(args: BenchArgs, name: string, dflt: string): string {
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const size = parseSize(args, 'model');
   const iters = positiveFlag(args, 'model', 'iters', 10);
-  const threads = positiveFlag(args, 'model', 'threads', 2);
+  const threads = threadsFlag(args, 'model');
   const valueForm = flag(args, 'value', 'V');
   if (valueForm !== 'V' && valueForm !== 'Q') throw new CliError(`bench model: --value must be V (BMPC's V(s)) or Q (TD-MPC2's Q(s,a)), got '${valueForm}'`);
   const policyForm = flag(args, 'policy', 'tdmpc2');

@@ -3,19 +3,9 @@
 // 1..N threads. It is the denominator of the GEMM benchmark's fraction of peak.
 import { CliError } from '../errors.js';
 import { loadNativeEngine, nativeLoadError, type NativeEngine } from '../engine/native-engine.js';
-import type { BenchArgs } from './index.js';
+import { threadsFlag, type BenchArgs } from './index.js';
 
 export const USAGE = 'tdmpc bench peak [--threads N] [--seconds S] [--json]';
-
-/** --threads N (default 2), validated. */
-export function threadsFlag(args: BenchArgs): number {
-  const raw = args.flags.threads ?? '2';
-  const threads = Number(raw);
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-    throw new CliError(`--threads must be an integer in [1, 64], got '${String(raw)}'`);
-  }
-  return threads;
-}
 
 /** A native engine for a benchmark, or a CliError that says why there is none. */
 export function nativeEngineForBench(threads: number): NativeEngine {
@@ -40,7 +30,7 @@ function peakOf(engine: NativeEngine, seconds: number): number {
 }
 
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
-  const threads = threadsFlag(args);
+  const threads = threadsFlag(args, 'peak');
   const seconds = Number(args.flags.seconds ?? '1');
   if (!(seconds > 0 && seconds <= 30)) throw new CliError(`--seconds must be in (0, 30], got '${String(args.flags.seconds)}'`);
   const perThreads: Record<string, number> = {};

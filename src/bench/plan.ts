@@ -5,7 +5,7 @@
 // value heads. Median of --iters (20) timed calls after 3 warm-ups, as the anchor does.
 // --vs-torch also runs the anchor in this invocation and reports ratio = ms / torch_ms.
 // --profile adds a per-kernel breakdown (engine wrapped; slightly slower) of the timed runs.
-import { positiveFlag, type BenchArgs } from './index.js';
+import { positiveFlag, threadsFlag, type BenchArgs } from './index.js';
 import type { Engine } from '../engine/engine.js';
 import { createEngine } from '../engine/index.js';
 import { normalAt } from '../engine/rng.js';
@@ -85,7 +85,7 @@ export function parseSize(args: BenchArgs, bench: string): BenchSize {
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const size = parseSize(args, 'plan');
   const iters = positiveFlag(args, 'plan', 'iters', 20);
-  const threads = positiveFlag(args, 'plan', 'threads', 2);
+  const threads = threadsFlag(args, 'plan');
   const engine = createEngine({ threads });
   try {
     const w = planWorkload(engine, size);

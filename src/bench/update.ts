@@ -5,7 +5,7 @@
 // the policy from the (detached) rollout latents and bootstrapped by the EMA value copy,
 // KL(expert || policy) on the H+1 detached latents, Adam at lr 3e-4, clip 20, EMA tau 0.01.
 // Median of --iters (20) timed updates after 3 warm-ups, as the anchor does.
-import { positiveFlag, type BenchArgs } from './index.js';
+import { positiveFlag, threadsFlag, type BenchArgs } from './index.js';
 import type { Engine } from '../engine/engine.js';
 import { createEngine } from '../engine/index.js';
 import { normalAt, uniformAt } from '../engine/rng.js';
@@ -76,7 +76,7 @@ export function updateWorkload(engine: Engine, size: BenchSize): UpdateWorkload 
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const size = parseSize(args, 'update');
   const iters = positiveFlag(args, 'update', 'iters', 20);
-  const threads = positiveFlag(args, 'update', 'threads', 2);
+  const threads = threadsFlag(args, 'update');
   const engine = createEngine({ threads });
   try {
     const w = updateWorkload(engine, size);

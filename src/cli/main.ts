@@ -4,6 +4,7 @@
 //   tdmpc bench <name> [flags]     benchmarks (src/bench/<name>.ts), JSON as the last line with --json
 import { CliError } from '../errors.js';
 import { runBench, BENCHES } from '../bench/index.js';
+import { checkEngineEnvironment } from '../engine/index.js';
 
 const USAGE = `usage: tdmpc <command> [args]
 commands:
@@ -15,6 +16,7 @@ commands:
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    checkEngineEnvironment();
     switch (command) {
       case 'train': {
         const { trainCommand } = await import('./train.js');

@@ -3,19 +3,35 @@
 import { JsEngine } from './js-engine.js';
 import { loadNativeAddon, loadNativeEngine, nativeLoadError } from './native-engine.js';
 import type { Engine, EngineKind, EngineOptions } from './engine.js';
+import { ConfigError } from '../errors.js';
 
 export * from './engine.js';
 
 let warnedFallback = false;
 
-function requestedKind(kind: EngineKind | undefined): EngineKind {
-  const env = process.env.TDMPC_ENGINE;
-  if (env !== undefined && env !== '') {
-    if (env !== 'native' && env !== 'js' && env !== 'auto') {
-      throw new TypeError(`TDMPC_ENGINE=${env} is not a backend; use TDMPC_ENGINE=native, js or auto`);
-    }
-    return env;
+const SIMD_PATHS = ['avx512', 'avx2', 'scalar'];
+
+/**
+ * Checks the engine's environment variables (TDMPC_ENGINE, TDMPC_SIMD), so that a typo stops a
+ * command before any work with a ConfigError naming the variable and its values, instead of
+ * failing later inside a worker thread. createEngine calls it too.
+ */
+export function checkEngineEnvironment(): void {
+  const engine = process.env.TDMPC_ENGINE;
+  if (engine !== undefined && engine !== '' && engine !== 'native' && engine !== 'js' && engine !== 'auto') {
+    throw new ConfigError(`TDMPC_ENGINE=${engine} is not a backend; use TDMPC_ENGINE=native, js or auto (or leave it unset)`);
   }
+  const simd = process.env.TDMPC_SIMD;
+  if (simd !== undefined && simd !== '' && !SIMD_PATHS.includes(simd)) {
+    throw new ConfigError(`TDMPC_SIMD=${simd} is not a SIMD path; use TDMPC_SIMD=avx2 or scalar to force a lower one `
+      + `(avx512 is the best when the CPU has it; leave it unset for the best)`);
+  }
+}
+
+function requestedKind(kind: EngineKind | undefined): EngineKind {
+  checkEngineEnvironment();
+  const env = process.env.TDMPC_ENGINE;
+  if (env !== undefined && env !== '') return env as EngineKind;
   return kind ?? 'auto';
 }
 
