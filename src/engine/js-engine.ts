@@ -98,7 +98,9 @@ export class JsEngine implements Engine {
     const v = this.check.begin('gemm').dim('M', M).dim('N', N).dim('K', K)
       .flag('transA', transA).flag('transB', transB).checkDims();
     v.buffer('A', A, aOff, M * K).buffer('B', B, bOff, K * N).buffer('C', C, cOff, M * N)
-      .optional('bias', bias, biasOff, N);
+      .optional('bias', bias, biasOff, N)
+      .noOverlap('C', C, cOff, M * N, 'A', A, aOff, M * K).noOverlap('C', C, cOff, M * N, 'B', B, bOff, K * N)
+      .noOverlap('C', C, cOff, M * N, 'bias', bias, biasOff, N);
     this.gemmCore(transA, transB, M, N, K, A, aOff, B, bOff, C, cOff, bias, biasOff, accumulate);
   }
 
@@ -115,10 +117,12 @@ export class JsEngine implements Engine {
     // Problem count-1 ends furthest: (count-1)·stride + size floats from the offset.
     const last = count > 0 ? count - 1 : 0;
     const live = count > 0 ? 1 : 0;
-    v.buffer('A', A, aOff, live * (last * aStride + M * K))
-      .buffer('B', B, bOff, live * (last * bStride + K * N))
-      .buffer('C', C, cOff, live * (last * cStride + M * N))
-      .optional('bias', bias, biasOff, live * (last * biasStride + N));
+    const aSpan = live * (last * aStride + M * K), bSpan = live * (last * bStride + K * N);
+    const cSpan = live * (last * cStride + M * N), biasSpan = live * (last * biasStride + N);
+    v.buffer('A', A, aOff, aSpan).buffer('B', B, bOff, bSpan).buffer('C', C, cOff, cSpan)
+      .optional('bias', bias, biasOff, biasSpan)
+      .noOverlap('C', C, cOff, cSpan, 'A', A, aOff, aSpan).noOverlap('C', C, cOff, cSpan, 'B', B, bOff, bSpan)
+      .noOverlap('C', C, cOff, cSpan, 'bias', bias, biasOff, biasSpan);
     for (let p = 0; p < count; p++) {
       this.gemmCore(
         transA, transB, M, N, K, A, aOff + p * aStride, B, bOff + p * bStride, C, cOff + p * cStride,
@@ -633,7 +637,9 @@ export class JsEngine implements Engine {
 
   concatColumns(R: number, D1: number, D2: number, a: F32, aOff: number, b: F32, bOff: number, out: F32, outOff: number): void {
     this.check.begin('concatColumns').dim('R', R).dim('D1', D1).dim('D2', D2).checkDims()
-      .buffer('a', a, aOff, R * D1).buffer('b', b, bOff, R * D2).buffer('out', out, outOff, R * (D1 + D2));
+      .buffer('a', a, aOff, R * D1).buffer('b', b, bOff, R * D2).buffer('out', out, outOff, R * (D1 + D2))
+      .noOverlap('out', out, outOff, R * (D1 + D2), 'a', a, aOff, R * D1)
+      .noOverlap('out', out, outOff, R * (D1 + D2), 'b', b, bOff, R * D2);
     const D = D1 + D2;
     for (let r = 0; r < R; r++) {
       for (let j = 0; j < D1; j++) out[outOff + r * D + j] = a[aOff + r * D1 + j];
@@ -643,7 +649,9 @@ export class JsEngine implements Engine {
 
   splitColumnsBackward(R: number, D1: number, D2: number, dout: F32, doutOff: number, da: F32 | null, daOff: number, db: F32 | null, dbOff: number): void {
     this.check.begin('splitColumnsBackward').dim('R', R).dim('D1', D1).dim('D2', D2).checkDims()
-      .buffer('dout', dout, doutOff, R * (D1 + D2)).optional('da', da, daOff, R * D1).optional('db', db, dbOff, R * D2);
+      .buffer('dout', dout, doutOff, R * (D1 + D2)).optional('da', da, daOff, R * D1).optional('db', db, dbOff, R * D2)
+      .noOverlap('da', da, daOff, R * D1, 'dout', dout, doutOff, R * (D1 + D2))
+      .noOverlap('db', db, dbOff, R * D2, 'dout', dout, doutOff, R * (D1 + D2));
     const D = D1 + D2;
     for (let r = 0; r < R; r++) {
       if (da !== null) for (let j = 0; j < D1; j++) da[daOff + r * D1 + j] += dout[doutOff + r * D + j];

@@ -17,6 +17,10 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   float* C = c.buffer(9, 10, "C", m * n);
   const float* bias = c.optional(11, 12, "bias", n);
   const bool acc = c.boolean(13);
+  // C is written while A, B and bias are still read: an overlap would give silently wrong results.
+  c.no_overlap("C", C, m * n, "A", A, m * k);
+  c.no_overlap("C", C, m * n, "B", B, k * n);
+  c.no_overlap("C", C, m * n, "bias", bias, n);
   if (!c.ok()) return nullptr;
   const GemmArgs g{ta, tb, M, N, K, A, B, C, bias, acc};
   if (!c.ctx().kernels->gemm(c.ctx(), g)) c.fail_error("out of memory for packing buffers");
@@ -38,6 +42,10 @@ static napi_value gemm_batched(napi_env env, napi_callback_info info) {
   float* C = c.buffer(12, 13, "C", live * (last * double(cs) + m * n));
   const float* bias = c.optional(15, 16, "bias", live * (last * double(ss) + n));
   const bool acc = c.boolean(18);
+  const double cSpan = live * (last * double(cs) + m * n);
+  c.no_overlap("C", C, cSpan, "A", A, live * (last * double(as) + m * k));
+  c.no_overlap("C", C, cSpan, "B", B, live * (last * double(bs) + k * n));
+  c.no_overlap("C", C, cSpan, "bias", bias, live * (last * double(ss) + n));
   if (!c.ok()) return nullptr;
   for (i64 p = 0; p < count; ++p) {
     const GemmArgs g{ta, tb, M, N, K, A + p * as, B + p * bs, C + p * cs, bias ? bias + p * ss : nullptr, acc};

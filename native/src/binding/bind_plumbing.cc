@@ -112,6 +112,8 @@ static napi_value concat_columns(napi_env env, napi_callback_info info) {
   const float* a = c.buffer(3, 4, "a", r * double(D1));
   const float* b = c.buffer(5, 6, "b", r * double(D2));
   float* out = c.buffer(7, 8, "out", r * (double(D1) + double(D2)));
+  c.no_overlap("out", out, r * (double(D1) + double(D2)), "a", a, r * double(D1));
+  c.no_overlap("out", out, r * (double(D1) + double(D2)), "b", b, r * double(D2));
   if (!c.ok()) return nullptr;
   c.ctx().kernels->concat_columns(c.ctx(), R, D1, D2, a, b, out);
   return nullptr;
@@ -126,6 +128,8 @@ static napi_value split_columns_backward(napi_env env, napi_callback_info info) 
   const float* dout = c.buffer(3, 4, "dout", r * (double(D1) + double(D2)));
   float* da = c.optional(5, 6, "da", r * double(D1));
   float* db = c.optional(7, 8, "db", r * double(D2));
+  c.no_overlap("da", da, r * double(D1), "dout", dout, r * (double(D1) + double(D2)));
+  c.no_overlap("db", db, r * double(D2), "dout", dout, r * (double(D1) + double(D2)));
   if (!c.ok()) return nullptr;
   c.ctx().kernels->split_columns_backward(c.ctx(), R, D1, D2, dout, da, db);
   return nullptr;
