@@ -1,6 +1,7 @@
 // World-model config: presets, defaults, validation messages, and parameter counts (closed form vs
 // an independent per-layer count vs the size table the modules actually build).
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { JsEngine } from '../src/engine/js-engine.js';
 import { ConfigError } from '../src/errors.js';
 import { ParamStore } from '../src/nn/params.js';
@@ -40,6 +41,8 @@ describe('world model config', () => {
     expect(modelSizePreset('317M')).toEqual({ encDim: 4096, mlpDim: 4096, latentDim: 1376, numEncLayers: 5, numQ: 8 });
     expect(() => modelSizePreset(7)).toThrow(ConfigError);
     expect(() => modelSizePreset(7)).toThrow('valid sizes: 1, 5, 19, 48, 317');
+    expect(() => modelSizePreset('0x5')).toThrow(/model_size '0x5' is not a preset/);
+    expect(() => modelSizePreset('5e0')).toThrow(ConfigError);
     expect(() => makeWorldModelConfig({ obsDim: 4, actionDim: 2, modelSize: 'huge' })).toThrow(/model_size 'huge' is not a preset/);
   });
 
@@ -68,11 +71,17 @@ describe('world model config', () => {
 
   it('parameter counts: closed form = independent count = the modules\' size table, for every preset', () => {
     const counts = presetParamCounts(24, 6);
-    console.log('trainable parameters, obs 24 / action 6 (Q form, tdmpc2 policy):', JSON.stringify(counts));
     const countsV = presetParamCounts(24, 6, { valueForm: 'V', policyForm: 'bmpc' });
-    console.log('trainable parameters, obs 24 / action 6 (V form, bmpc policy):', JSON.stringify(countsV));
     expect(counts).toEqual({ 1: 1_214_651, 5: 4_960_618, 19: 18_062_442, 48: 47_208_298, 317: 312_595_417 });
     expect(countsV).toEqual({ 1: 1_210_043, 5: 4_945_258, 19: 18_031_722, 48: 47_154_538, 317: 312_398_809 });
+    // README's "Model sizes" table reports these counts and the presets' dims.
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const size of MODEL_SIZE_NAMES) {
+      const p = modelSizePreset(size);
+      const row = [size, p.encDim, p.mlpDim, p.latentDim, p.numEncLayers, p.numQ, counts[size].toLocaleString('en-US'),
+        countsV[size].toLocaleString('en-US')].join(' | ');
+      expect(readme).toContain(`| ${row} |`);
+    }
     // By hand, preset 1 (Q): encoder 40064 + dynamics 250752 + reward 240101 + 2 x Q 240101 + policy 203532.
     expect(40064 + 250752 + 240101 + 2 * 240101 + 203532).toBe(counts[1]);
     for (const size of MODEL_SIZE_NAMES) {

@@ -74,7 +74,8 @@ export type ModelSize = keyof typeof MODEL_SIZES;
 export const MODEL_SIZE_NAMES = Object.keys(MODEL_SIZES).map(Number) as ModelSize[];
 
 export function modelSizePreset(size: number | string): (typeof MODEL_SIZES)[ModelSize] {
-  const key = typeof size === 'string' ? Number(size.replace(/M$/i, '')) : size;
+  // Strings are the preset's digits, optionally with M ('5', '5M'); not '0x5' or '5e0'.
+  const key = typeof size === 'string' ? (/^\d+M?$/i.test(size) ? Number(size.replace(/M$/i, '')) : NaN) : size;
   if (!Object.prototype.hasOwnProperty.call(MODEL_SIZES, String(key))) {
     throw new ConfigError(`model_size '${size}' is not a preset; valid sizes: ${MODEL_SIZE_NAMES.join(', ')}`);
   }
