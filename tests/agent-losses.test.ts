@@ -291,6 +291,16 @@ describe('flat Adam / AdamW', () => {
     expect(Array.from(opt.steps)).toEqual([1, 1]);
   });
 
+  it('refuses hyperparameters that would turn the parameters into NaN at the first step', () => {
+    const make = (group: Record<string, number>, opts: Record<string, number> = {}) => () => new FlatAdam(js, f64([0, 0]), f64([0, 0]),
+      [{ name: 'a', offset: 0, length: 2, lr: 0.1, eps: 1e-8, ...group }], { kind: 'adam', weightDecay: 0, ...opts }, (n) => f64(new Array(n).fill(0)));
+    expect(make({ lr: NaN })).toThrow("group 'a' needs a finite lr >= 0, got NaN");
+    expect(make({ eps: 0 })).toThrow("group 'a' needs a finite eps > 0, got 0");
+    expect(make({ offset: 0.5, length: 1 })).toThrow(/outside the 2 parameters/);
+    expect(make({}, { weightDecay: Infinity })).toThrow('weightDecay must be finite and >= 0, got Infinity');
+    expect(make({}, { beta2: 1 })).toThrow('beta2 must be in [0, 1), got 1');
+  });
+
   it('clips by the global norm over the given groups and zeroes NaN/Inf gradients', () => {
     const { grads, opt } = mk([0, 0, 0, 0], [3, NaN, 4, Infinity], 'adam');
     const c = opt.clip([0, 1], 1);

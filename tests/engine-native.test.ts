@@ -563,6 +563,7 @@ describeNative('native engine: memory', () => {
       ['adam step', (x) => x.adamStep(2, f(2), 0, f(2), 0, f(2), 0, f(2), 0, 1e-3, 0.9, 0.999, 1e-8, 0, true, 1, 0)],
       ['rng seed', (x) => x.randomUniform(2, 2 ** 32, 0, 0, 1, f(2), 0)],
       ['rng counter', (x) => x.randomNormal(4, 1, 2 ** 53 - 2, 0, 1, f(4), 0)],
+      ['rng counter + n rounds to 2^53', (x) => x.randomUniform(2, 1, 2 ** 53 - 1, 0, 1, f(2), 0)],
       ['kl optional too small', (x) => x.gaussianKlBackward(3, f(3), 0, f(3), 0, f(3), 0, f(3), 0, f(3), 0, null, 0, f(2), 0, null, 0, null, 0)],
       ['sumRows', (x) => x.sumRows(3, 4, f(12), 0, f(3), 0, true)],
     ];

@@ -65,6 +65,8 @@ describe('world model config', () => {
     expect(() => makeWorldModelConfig({ ...base, logStdMin: 3 })).toThrow(/logStdMin < logStdMax/);
     expect(() => makeWorldModelConfig({ ...base, numBins: 1 })).toThrow(/numBins/);
     expect(() => makeWorldModelConfig({ ...base, vmin: 10 })).toThrow(/vmin < vmax/);
+    expect(() => makeWorldModelConfig({ ...base, vmax: Infinity })).toThrow(/finite vmin < vmax/);
+    expect(() => makeWorldModelConfig({ ...base, logStdMax: Infinity })).toThrow(/finite logStdMin < logStdMax/);
     expect(() => makeWorldModelConfig({ ...base, priorScale: -1 })).toThrow(/priorScale/);
     expect(() => makeWorldModelConfig({ ...base, numQ: 1.5 })).toThrow(/numQ must be a positive integer/);
   });

@@ -59,11 +59,20 @@ export class FlatAdam {
     private readonly engine: Engine, private readonly params: F32, private readonly grads: F32,
     groups: ParamGroup[], readonly opts: AdamOptions, alloc: (n: number) => F32,
   ) {
+    // A NaN or infinite hyperparameter would turn every parameter into NaN at the first step.
     for (const g of groups) {
-      if (g.offset < 0 || g.length < 0 || g.offset + g.length > params.length) {
+      if (!Number.isInteger(g.offset) || !Number.isInteger(g.length) || g.offset < 0 || g.length < 0
+        || g.offset + g.length > params.length) {
         throw new RangeError(`optimizer: group '${g.name}' [${g.offset}, ${g.offset + g.length}) is outside the ${params.length} parameters`);
       }
-      if (!(g.lr >= 0)) throw new RangeError(`optimizer: group '${g.name}' needs lr >= 0, got ${g.lr}`);
+      if (!(g.lr >= 0 && Number.isFinite(g.lr))) throw new RangeError(`optimizer: group '${g.name}' needs a finite lr >= 0, got ${g.lr}`);
+      if (!(g.eps > 0 && Number.isFinite(g.eps))) throw new RangeError(`optimizer: group '${g.name}' needs a finite eps > 0, got ${g.eps}`);
+    }
+    if (!(opts.weightDecay >= 0 && Number.isFinite(opts.weightDecay))) {
+      throw new RangeError(`optimizer: weightDecay must be finite and >= 0, got ${opts.weightDecay}`);
+    }
+    for (const [name, beta] of [['beta1', opts.beta1], ['beta2', opts.beta2]] as const) {
+      if (beta !== undefined && !(beta >= 0 && beta < 1)) throw new RangeError(`optimizer: ${name} must be in [0, 1), got ${beta}`);
     }
     this.groups = groups.map((g) => ({ ...g }));
     this.m = alloc(params.length);

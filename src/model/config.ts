@@ -139,13 +139,15 @@ export function validateWorldModelConfig(cfg: WorldModelConfig): void {
   for (const k of ['obsDim', 'actionDim', 'latentDim', 'encDim', 'mlpDim', 'numEncLayers', 'numQ', 'simnormDim',
     'numRewardHeads', 'numRewardLayers', 'numDynamicsHeads'] as const) positiveInt(cfg, k);
   if (!Number.isInteger(cfg.numBins) || cfg.numBins < 2) throw new ConfigError(`world model numBins must be an integer >= 2, got ${cfg.numBins}`);
-  if (!(cfg.vmin < cfg.vmax)) throw new ConfigError(`world model needs vmin < vmax, got ${cfg.vmin} and ${cfg.vmax}`);
+  if (!(cfg.vmin < cfg.vmax) || !Number.isFinite(cfg.vmin) || !Number.isFinite(cfg.vmax)) {
+    throw new ConfigError(`world model needs finite vmin < vmax (the symlog range of the two-hot bins), got ${cfg.vmin} and ${cfg.vmax}`);
+  }
   if (cfg.latentDim % cfg.simnormDim !== 0) {
     throw new ConfigError(`world model latentDim ${cfg.latentDim} must be a multiple of simnormDim ${cfg.simnormDim}`);
   }
   if (!(cfg.dropout >= 0 && cfg.dropout < 1)) throw new ConfigError(`world model dropout must be in [0, 1), got ${cfg.dropout}`);
-  if (!(cfg.logStdMin < cfg.logStdMax)) {
-    throw new ConfigError(`world model needs logStdMin < logStdMax, got ${cfg.logStdMin} and ${cfg.logStdMax}`);
+  if (!(cfg.logStdMin < cfg.logStdMax) || !Number.isFinite(cfg.logStdMin) || !Number.isFinite(cfg.logStdMax)) {
+    throw new ConfigError(`world model needs finite logStdMin < logStdMax, got ${cfg.logStdMin} and ${cfg.logStdMax}`);
   }
   if (!(cfg.priorScale >= 0) || !Number.isFinite(cfg.priorScale)) throw new ConfigError(`world model priorScale must be >= 0, got ${cfg.priorScale}`);
   if (typeof cfg.termination !== 'boolean') throw new ConfigError(`world model termination must be true or false, got ${String(cfg.termination)}`);

@@ -194,7 +194,7 @@ static napi_value random(napi_env env, napi_callback_info info, const char* op, 
     c.fail("seed must be a uint32, got " + c.str(1));
     return nullptr;
   }
-  if (double(counter) + double(n) > 9007199254740992.0) {
+  if (counter > (i64(1) << 53) - n) {  // exact in integers (counter + n in doubles can round)
     c.fail("counter + n must not exceed 2^53, got counter=" + c.str(2) + " n=" + c.str(0));
     return nullptr;
   }
