@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import YAML from 'yaml';
 import { loadConfig, parseOverrides, configsDir } from '../src/config/load.js';
 import { SCHEMA, defaultConfig } from '../src/config/schema.js';
@@ -41,6 +43,20 @@ describe('config', () => {
     expect(e.algo).toBe('tdmpc2');
     expect(e.fix_kl_order).toBe(true);
     expect(e.num_q).toBe(2);
+  });
+
+  it('reads nested YAML maps as dotted keys, also under a key that is itself a setting', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tdmpc-cfg-'));
+    try {
+      const file = path.join(dir, 'run.yaml');
+      writeFileSync(file, 'task: walker-walk\nmetrics:\n  port: 19480\n  host: 0.0.0.0\n');
+      const c = loadConfig([`config=${file}`]);
+      expect([c.task, c['metrics.port'], c['metrics.host'], c.metrics]).toEqual(['walker-walk', 19480, '0.0.0.0', true]);
+      writeFileSync(file, 'metrics:\n  prot: 1\n');
+      expect(() => loadConfig([`config=${file}`])).toThrow(/metrics\.prot.*metrics\.port/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects unknown keys naming the closest known key', () => {

@@ -69,11 +69,15 @@ export function coerceValue(key: string, raw: unknown, source: string): number |
   }
 }
 
-/** Flattens nested YAML maps into dotted keys (metrics: {port: 1} -> metrics.port). */
+/**
+ * Flattens nested YAML maps into dotted keys (metrics: {port: 1} -> metrics.port). Every map is
+ * flattened, also under a key that is itself a setting (`metrics` is on/off and the prefix of
+ * metrics.port): no setting takes a map as its value.
+ */
 function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(key in SCHEMA)) flatten(v as Record<string, unknown>, key, out);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out);
     else out[key] = v;
   }
   return out;
