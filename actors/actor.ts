@@ -101,8 +101,8 @@ export class Actor {
       if (this.paused) await this.park();
       if (header.stopRequested()) break;
       if (!limiter.mayInsert(header.claimed(), header.updates())) {
-        const waited = await limiter.waitToInsert(header, () => this.paused || header.stopRequested(), this.helpLearner);
-        this.count(() => this.metrics.add(this.slot.rate_wait_seconds, waited));
+        await limiter.waitToInsert(header, () => this.paused || header.stopRequested(), this.helpLearner, this.countWait);
+        this.flushWait();
         continue;
       }
       const first = header.claim(a, this.N, this.init.totalSteps);
@@ -149,6 +149,29 @@ export class Actor {
       if (u >= limiter.finalUpdates || !this.helpLearner(u)) return;
       await yieldToEventLoop(); // control messages (stats, pause) run between lends
     }
+  }
+
+  /** Wait seconds not yet in the metrics block, and when they were last written there. */
+  private unflushedWait = 0;
+  private lastWaitFlush = 0;
+
+  /**
+   * Counts rate-limiter wait as it happens: into the block (with a heartbeat) once a second, so a
+   * scrape during a long wait sees the wait grow and the actor alive.
+   */
+  private readonly countWait = (seconds: number): void => {
+    this.unflushedWait += seconds;
+    if (performance.now() - this.lastWaitFlush >= 1000) this.flushWait();
+  };
+
+  private flushWait(): void {
+    const seconds = this.unflushedWait;
+    this.unflushedWait = 0;
+    this.lastWaitFlush = performance.now();
+    this.count(() => {
+      this.metrics.add(this.slot.rate_wait_seconds, seconds);
+      this.metrics.set(this.slot.heartbeat_seconds, Date.now() / 1000);
+    });
   }
 
   private count(fn: () => void): void {

@@ -19,6 +19,12 @@ export interface ScrapeSources {
   /** Labels of tdmpc_run_info (the config's key values). */
   runInfo: Record<string, string>;
   task: string;
+  /**
+   * Env steps and episodes of the run before a resume: the actors' blocks count from 0 in every
+   * process, and the counters must stay cumulative like tdmpc_replay_inserts_total and
+   * tdmpc_learner_updates_total, which resume from the checkpoint.
+   */
+  resumed?: { envSteps: number; episodes: number };
 }
 
 type Labels = Record<string, string | number>;
@@ -43,8 +49,11 @@ function histogramValues(name: string, h: { bounds: readonly number[]; cumulativ
   return out;
 }
 
-/** Policy-lag buckets for Prometheus: powers of two over the exact per-value counts. */
-const LAG_BOUNDS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+/**
+ * Policy-lag buckets for Prometheus: powers of two over the exact per-value counts. The block's
+ * last count (LAG_MAX) also holds every larger lag, so the last finite bucket stops below it.
+ */
+const LAG_BOUNDS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048];
 
 export class RunMetrics {
   readonly registry = new Registry();
@@ -67,8 +76,9 @@ export class RunMetrics {
 
     add('tdmpc_run_info', 'Run configuration (key config values as labels); always 1.', 'gauge', () => [{ labels: src.runInfo, value: 1 }]);
     // ---- acting
-    add('tdmpc_env_steps_total', 'Environment (agent) steps taken by all actors.', 'counter', () => [{ labels: { task }, value: sumActors('env_steps') }]);
-    add('tdmpc_episodes_total', 'Episodes finished by all actors.', 'counter', () => [{ labels: { task }, value: sumActors('episodes') }]);
+    const resumed = src.resumed ?? { envSteps: 0, episodes: 0 };
+    add('tdmpc_env_steps_total', 'Environment (agent) steps taken by all actors.', 'counter', () => [{ labels: { task }, value: resumed.envSteps + sumActors('env_steps') }]);
+    add('tdmpc_episodes_total', 'Episodes finished by all actors.', 'counter', () => [{ labels: { task }, value: resumed.episodes + sumActors('episodes') }]);
     add('tdmpc_episode_return', 'Returns of finished training episodes.', 'histogram', () => this.actors.length
       ? histogramValues('tdmpc_episode_return', sumHistograms(this.actors.map((b) => b.histogram('episode_return'))), { task }) : []);
     add('tdmpc_actor_last_episode_return', 'Return of the last episode each actor finished.', 'gauge', () => perActor('last_episode_return').map((v) => ({ ...v, labels: { ...v.labels, task } })));
@@ -122,7 +132,11 @@ export class RunMetrics {
     this.actorCrashes = new Counter({ name: 'tdmpc_actor_crashes_total', help: 'Actor thread failures, by kind (error: threw, exit: died).', labelNames: ['actor', 'reason'], registers: [reg] });
     this.evalReturn = new Gauge({ name: 'tdmpc_eval_return', help: 'Mean return of the latest evaluation.', labelNames: ['task'], registers: [reg] });
     this.evalStep = new Gauge({ name: 'tdmpc_eval_step', help: 'Env step of the latest evaluation.', labelNames: ['task'], registers: [reg] });
-    for (let a = 0; a < src.actorBlocks.length; a++) this.actorRestarts.inc({ actor: String(a) }, 0);
+    // Every series exists from the first scrape, so rate() and alerts see 0 before the first crash.
+    for (let a = 0; a < src.actorBlocks.length; a++) {
+      this.actorRestarts.inc({ actor: String(a) }, 0);
+      for (const reason of ['error', 'exit']) this.actorCrashes.inc({ actor: String(a), reason }, 0);
+    }
     this.refresh();
   }
 

@@ -10,9 +10,20 @@ export class MetricsServer {
   /** Listens on host:port (port 0: any free port; see .port). Throws ConfigError if it cannot. */
   static async start(metrics: RunMetrics, host: string, port: number): Promise<MetricsServer> {
     const server = http.createServer((req, res) => {
-      if (req.method !== 'GET' || !req.url || !(req.url === '/metrics' || req.url.startsWith('/metrics?'))) {
+      const isMetrics = req.url === '/metrics' || (req.url ?? '').startsWith('/metrics?');
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { 'Content-Type': 'text/plain', Allow: 'GET, HEAD' });
+        res.end('only GET and HEAD are served\n');
+        return;
+      }
+      if (!isMetrics) {
         res.writeHead(req.url === '/' ? 200 : 404, { 'Content-Type': 'text/plain' });
         res.end(req.url === '/' ? 'tdmpc-runtime: metrics at /metrics\n' : 'not found; try /metrics\n');
+        return;
+      }
+      if (req.method === 'HEAD') { // health checks: no scrape, which copies every block
+        res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+        res.end();
         return;
       }
       metrics.scrape().then(

@@ -71,20 +71,23 @@ export class RateLimiter {
   }
 
   /**
-   * Actor side: waits until N more steps fit the band or `stop()` says to give up. Returns the
-   * seconds spent waiting. `help(u)` may spend the wait computing the learner's kernels until the
-   * update counter leaves u (true if it did; it returns within one kernel task of the change);
-   * otherwise the actor sleeps on the counter (Atomics.waitAsync).
+   * Actor side: waits until N more steps fit the band or `stop()` says to give up. `help(u)` may
+   * spend the wait computing the learner's kernels until the update counter leaves u (true if it
+   * did; it returns within one kernel task of the change); otherwise the actor sleeps on the
+   * counter (Atomics.waitAsync, at most 100 ms at a time). `waited(seconds)` hears of every slice
+   * of the wait as it ends, so a wait of minutes (a pretraining burst) shows in the metrics while
+   * it lasts.
    */
-  async waitToInsert(header: RunHeader, stop: () => boolean, help?: (updates: number) => boolean): Promise<number> {
-    let waited = 0;
+  async waitToInsert(
+    header: RunHeader, stop: () => boolean, help: ((updates: number) => boolean) | undefined, waited: (seconds: number) => void,
+  ): Promise<void> {
     for (;;) {
       const u = header.updates();
-      if (this.mayInsert(header.claimed(), u) || stop()) return waited / 1000;
+      if (this.mayInsert(header.claimed(), u) || stop()) return;
       const t0 = performance.now();
       if (help?.(u)) await yieldToEventLoop(); // control messages (pause, stop) run between helps
       else await waitWhileEqual(header.i32, kUpdates, u, 100);
-      waited += performance.now() - t0;
+      waited((performance.now() - t0) / 1000);
     }
   }
 }

@@ -177,7 +177,10 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     task: cfg.task, algo: cfg.algo, runtime: cfg.runtime, actors: String(cfg.actors), num_envs: String(cfg.num_envs),
     utd_ratio: String(cfg.utd_ratio), model_size: String(cfg.model_size), seed: String(cfg.seed), learner_threads: String(learnerEngineThreads),
   };
-  const metrics = new RunMetrics({ header, replay, actorBlocks: buffers.actorBlocks, learnerBlock: buffers.learnerBlock, runInfo, task: cfg.task });
+  const metrics = new RunMetrics({
+    header, replay, actorBlocks: buffers.actorBlocks, learnerBlock: buffers.learnerBlock, runInfo, task: cfg.task,
+    resumed: state ? { envSteps: state.step, episodes: state.episodes } : undefined,
+  });
   const server = cfg.metrics ? await MetricsServer.start(metrics, cfg['metrics.host'], cfg['metrics.port']) : null;
 
   const say = (line: string) => { if (cfg.progress) console.log(line); };
