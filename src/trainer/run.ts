@@ -36,10 +36,24 @@ export interface RunResult {
   summary?: ThreadedSummary;
 }
 
+/**
+ * The work_dir a resumed run writes to: the one whose run folder holds the checkpoint
+ * (<work_dir>/<task>/<algo>/<exp_name>/seed-<seed>/checkpoints/), so that resuming from another
+ * directory continues the same eval.csv and metrics instead of starting a second, partial run
+ * folder there; otherwise the saved work_dir (absolute since it is resolved at the run's start).
+ */
+function resumeWorkDir(saved: Config, checkpointPath: string): string {
+  const folder = path.dirname(path.resolve(checkpointPath));
+  const expected = path.join(saved.task, saved.algo, saved.exp_name, `seed-${saved.seed}`, 'checkpoints');
+  if (folder.endsWith(path.sep + expected)) return folder.slice(0, folder.length - expected.length - 1);
+  return path.resolve(saved.work_dir);
+}
+
 /** Resolves the config of a run: from the args, or from the checkpoint when resume= is given. */
 export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: ReturnType<typeof readCheckpoint> | null } {
   const cfg = loadConfig(args);
-  if (cfg.resume === null) return { cfg, resumeFrom: null };
+  // Absolute from the start, so the saved config names the same folder from any directory.
+  if (cfg.resume === null) return { cfg: { ...cfg, work_dir: path.resolve(cfg.work_dir) }, resumeFrom: null };
   const ckpt = readCheckpoint(cfg.resume);
   const saved = ckpt.meta.config as Config | undefined;
   if (!saved || typeof saved !== 'object') throw new CheckpointError(`checkpoint '${cfg.resume}' has no config; it was not written by \`tdmpc train\``);
@@ -54,6 +68,7 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
     merged[k] = value;
   }
   merged.resume = cfg.resume;
+  merged.work_dir = resumeWorkDir(saved, cfg.resume);
   return { cfg: merged as unknown as Config, resumeFrom: ckpt };
 }
 
