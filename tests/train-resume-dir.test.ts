@@ -31,4 +31,15 @@ describe('resume from another directory', () => {
     const steps = readFileSync(path.join(run, 'eval.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
     expect(steps).toEqual([0, 100, 200]); // truncated after the checkpoint's step, then continued
   }, 180_000);
+
+  it('refuses a checkpoint written with save_buffer=false, saying why, before any work', () => {
+    const base = workDir('resume-nobuf');
+    const tiny = TINY_THREADS.filter((a) => a !== 'runtime=threads' && a !== 'metrics.port=0');
+    const r1 = tdmpc(base, ...tiny, 'runtime=sync', 'steps=150', 'eval_episodes=0', 'save_buffer=false', `work_dir=${base}`);
+    expect(r1.status, r1.stderr).toBe(0);
+    const ckpt = path.join(base, 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1', 'checkpoints', 'final.ckpt');
+    const r2 = tdmpc(base, `resume=${ckpt}`);
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/was written with save_buffer=false: it holds the model and optimizer but no replay buffer/);
+  }, 120_000);
 });

@@ -51,7 +51,7 @@ export const SCHEMA = {
   work_dir: { type: str, default: 'runs', doc: 'output root; a run writes to <work_dir>/<task>/<algo>/<exp_name>/seed-<seed>' },
   exp_name: { type: str, default: 'default', doc: 'experiment name (folder under work_dir)' },
   checkpoint_freq: { type: int(0), default: 50_000, doc: 'write a checkpoint every this many env steps (0: only at the end)' },
-  save_buffer: { type: bool, default: true, doc: 'include the replay buffer in checkpoints (needed for exact resume)' },
+  save_buffer: { type: bool, default: true, doc: 'include the replay buffer in checkpoints (resume= needs it; without it a checkpoint holds the model and optimizer only)' },
   resume: { type: str, default: null, nullable: true, doc: 'path of a checkpoint to continue from' },
   log_freq: { type: int(1), default: 1000, doc: 'write a JSONL metrics line every this many env steps' },
   progress: { type: bool, default: true, doc: 'print a progress line (steps/s, ETA, last return)' },

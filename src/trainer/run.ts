@@ -57,6 +57,10 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
   const ckpt = readCheckpoint(cfg.resume);
   const saved = ckpt.meta.config as Config | undefined;
   if (!saved || typeof saved !== 'object') throw new CheckpointError(`checkpoint '${cfg.resume}' has no config; it was not written by \`tdmpc train\``);
+  if (saved.save_buffer === false) {
+    throw new CheckpointError(`checkpoint '${cfg.resume}' was written with save_buffer=false: it holds the model and optimizer but no replay `
+      + 'buffer, so training cannot continue from it; runs that should be resumable keep save_buffer=true (the default)');
+  }
   const { overrides } = parseOverrides(args);
   const merged = { ...saved } as Record<string, unknown>;
   for (const [k, v] of Object.entries(overrides)) {
