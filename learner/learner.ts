@@ -2,12 +2,11 @@
 // shared replay, update the agent, re-plan (lazy reanalysis) on its schedule, and publish the new
 // parameters as version = updates done. The update itself is the synchronous trainer's
 // updateOnce (src/trainer/online-trainer.ts); the rate limiter's ledger decides when it may run.
-import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Agent } from '../src/agent/agent.js';
 import { RngStream } from '../src/engine/rng.js';
 import { allocateBatch, type ReplayBatch, type ReplayBuffer } from '../src/replay/replay-buffer.js';
-import { writeCheckpoint } from '../src/checkpoint/checkpoint-file.js';
+import { publishLatest, writeCheckpoint } from '../src/checkpoint/checkpoint-file.js';
 import { kInsertSeq, LEARNER_DONE, LEARNER_RUNNING, type RunHeader } from '../src/runtime/header.js';
 import { lendThread } from '../src/runtime/lend-thread.js';
 import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
@@ -178,7 +177,7 @@ export class Learner {
     const sections: Record<string, Section> = { ...agentState.sections };
     if (cfg.save_buffer) for (const [k, arr] of Object.entries(this.replay.data)) sections[`replay.${k}`] = arr as Section;
     writeCheckpoint(file, { meta: { config: cfg, derived, trainer: this.state(meta), agent: agentState.meta, written: meta.written }, sections });
-    copyFileSync(file, path.join(path.dirname(file), 'latest.ckpt'));
+    publishLatest(file);
     return file;
   }
 }

@@ -1,12 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readCheckpoint, requireSection, writeCheckpoint } from '../src/checkpoint/checkpoint-file.js';
+import { publishLatest, readCheckpoint, requireSection, writeCheckpoint } from '../src/checkpoint/checkpoint-file.js';
 import { CheckpointError } from '../src/errors.js';
 
 describe('checkpoint file', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-ckpt-'));
+
+  it('latest.ckpt is the newest checkpoint, replaced atomically and without a second copy', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-latest-'));
+    const a = path.join(dir, 'step-1.ckpt');
+    const b = path.join(dir, 'step-2.ckpt');
+    writeCheckpoint(a, { meta: { step: 1 }, sections: { x: new Float32Array([1]) } });
+    writeCheckpoint(b, { meta: { step: 2 }, sections: { x: new Float32Array([2]) } });
+    const latest = publishLatest(a);
+    expect(readCheckpoint(latest).meta.step).toBe(1);
+    publishLatest(b);
+    expect(readCheckpoint(latest).meta.step).toBe(2);
+    expect(statSync(latest).ino).toBe(statSync(b).ino); // a hard link: no extra disk
+    expect(readCheckpoint(a).meta.step).toBe(1); // the older checkpoint is untouched
+    expect(readdirSync(dir).sort()).toEqual(['latest.ckpt', 'step-1.ckpt', 'step-2.ckpt']);
+  });
 
   it('round-trips meta and typed sections bit-exactly, SharedArrayBuffer views included', () => {
     const f32 = new Float32Array(new SharedArrayBuffer(4 * 5)).map((_, i) => i / 3);

@@ -9,7 +9,7 @@
 //
 // Writes go to <path>.tmp then rename, so a crash never leaves a half-written checkpoint under the
 // real name. Reads validate everything before returning and throw CheckpointError naming the problem.
-import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, openSync, readFileSync, renameSync, writeSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointError } from '../errors.js';
 
@@ -67,6 +67,24 @@ export function writeCheckpoint(file: string, contents: CheckpointContents): voi
   }
   closeSync(fd);
   renameSync(tmp, file);
+}
+
+/**
+ * Makes `latest.ckpt` beside `file` the same checkpoint: a hard link (no second copy of a
+ * replay-sized file) renamed over the old one, so an interruption leaves either the old or the new
+ * latest.ckpt whole, never a partial one. Copies instead where the file system has no hard links.
+ */
+export function publishLatest(file: string): string {
+  const latest = path.join(path.dirname(file), 'latest.ckpt');
+  const tmp = `${latest}.tmp`;
+  rmSync(tmp, { force: true });
+  try {
+    linkSync(file, tmp);
+  } catch {
+    copyFileSync(file, tmp);
+  }
+  renameSync(tmp, latest);
+  return latest;
 }
 
 export function readCheckpoint(file: string): CheckpointContents {

@@ -1,7 +1,7 @@
 // All wiring of a synchronous training run lives here (Sample Factory's connect_components):
 // config -> task -> derived values -> engine -> agent -> replay -> envs -> logger -> trainer.
 // Every input is validated before any work starts; a resumed run is restored from its checkpoint.
-import { existsSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, parseOverrides, coerceValue } from '../config/load.js';
 import { deriveConfig, learnerThreads, type Derived } from '../config/derive.js';
@@ -13,7 +13,7 @@ import { VectorEnv } from '../envs/vector-env.js';
 import { ReplayBuffer, replayBytes } from '../replay/replay-buffer.js';
 import { Agent } from '../agent/agent.js';
 import { CheckpointError, ConfigError } from '../errors.js';
-import { readCheckpoint, requireSection, writeCheckpoint } from '../checkpoint/checkpoint-file.js';
+import { publishLatest, readCheckpoint, requireSection, writeCheckpoint } from '../checkpoint/checkpoint-file.js';
 import { OnlineTrainer, type TrainerState } from './online-trainer.js';
 import { RunLogger } from './logger.js';
 import type { LearnerState } from '../runtime/control.js';
@@ -131,7 +131,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
       const sections: Record<string, Float32Array | Int32Array | Uint8Array | Float64Array | Uint32Array> = { ...agentState.sections };
       if (cfg.save_buffer) for (const [k, arr] of Object.entries(replay.data)) sections[`replay.${k}`] = arr;
       writeCheckpoint(file, { meta: { config: cfg, derived, trainer: st, agent: agentState.meta, written: new Date().toISOString() }, sections });
-      copyFileSync(file, path.join(dir, 'checkpoints', 'latest.ckpt'));
+      publishLatest(file);
       return file;
     };
     const t0 = Date.now();
