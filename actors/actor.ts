@@ -10,7 +10,7 @@
 //     that wait, and the learner's last updates once no steps are left, compute its kernels).
 import type { Agent } from '../src/agent/agent.js';
 import type { VectorEnv } from '../src/envs/vector-env.js';
-import { RngStream, uniformAt as uniform } from '../src/engine/rng.js';
+import { hash32, RngStream, uniformAt as uniform } from '../src/engine/rng.js';
 import { FLAG_LAST, FLAG_TERMINATED, type ReplayBuffer } from '../src/replay/replay-buffer.js';
 import { kUpdates, LEARNER_RUNNING, type RunHeader } from '../src/runtime/header.js';
 import { lendThread } from '../src/runtime/lend-thread.js';
@@ -22,6 +22,21 @@ import type { ActorInit, ActorStats } from '../src/runtime/control.js';
 
 export class InjectedFault extends Error {
   override name = 'InjectedFault';
+}
+
+/** hash32 of h combined with part: a bijection in h for a fixed part and in part for a fixed h. */
+const mix = (h: number, part: number): number => hash32((h ^ hash32((part + 0x9e3779b9) >>> 0)) >>> 0);
+
+/**
+ * The seeds of one actor thread's random streams (each used from counter 0). A thread is named by
+ * (actor slot, resumes: earlier starts of the run, saved in checkpoints; incarnation: crash restarts
+ * of the slot in this start), so neither a restart nor a resume= replays draws an earlier thread
+ * made. Hashed, not summed: sums of scaled parts collide (actor 1 = incarnation k for some k).
+ * `env` is a VectorEnv base seed (env i uses env + i).
+ */
+export function actorStreamSeeds(seed: number, actor: number, resumes: number, incarnation: number) {
+  const thread = mix(mix(mix(mix(0x0ac70000, seed), actor), resumes), incarnation);
+  return { env: mix(thread, 1), randomActions: mix(thread, 2), planner: mix(thread, 3), policy: mix(thread, 4) };
 }
 
 export class Actor {
@@ -52,11 +67,13 @@ export class Actor {
     readonly limiter: RateLimiter,
     readonly metrics: BlockWriter,
   ) {
-    const { cfg, derived, actor, incarnation } = init;
+    const { cfg, derived, actor, incarnation, resumes } = init;
     const N = (this.N = cfg.num_envs);
     this.rings = actor * N;
-    // Every actor and every restart gets its own random-action and episode streams.
-    this.rng = new RngStream((cfg.seed * 7919 + 101 + actor * 7907 + incarnation * 104_729) >>> 0);
+    // Every actor thread of every start of the run gets its own random-action, planning and episode streams.
+    const seeds = actorStreamSeeds(cfg.seed, actor, resumes, incarnation);
+    this.rng = new RngStream(seeds.randomActions);
+    agent.seedActing(seeds.planner, seeds.policy);
     this.prevObs = new Float32Array(N * derived.obsDim);
     this.seedAction = new Float32Array(N * derived.actionDim);
     this.seedStd = new Float32Array(N * derived.actionDim).fill(Math.exp(cfg.log_std_max));
@@ -66,7 +83,7 @@ export class Actor {
     this.episodeIds = Array.from({ length: N }, (_, i) => replay.beginEpisode(this.rings + i));
     const m = metrics.layout;
     this.slot = Object.fromEntries([...m.slots.keys()].map((k) => [k, m.slot(k)]));
-    env.reset((cfg.seed * 1_000_003 + 0x0ac70000 + actor * 65_537 + incarnation * 9_973) >>> 0);
+    env.reset(seeds.env);
     agent.resetEpisodes();
   }
 

@@ -166,7 +166,7 @@ export class Learner {
   state(meta: { episodes: number; lastReturn: number | null }): LearnerState {
     return {
       runtime: 'threads', step: this.header.inserts(), updates: this.updates, episodes: meta.episodes, samples: this.samples,
-      lastReturn: meta.lastReturn, ledger: this.ledger.state(), sampleRng: this.sampleRng.state(),
+      lastReturn: meta.lastReturn, ledger: this.ledger.state(), sampleRng: this.sampleRng.state(), resumes: this.init.resumes,
     };
   }
 

@@ -99,6 +99,18 @@ export class Agent {
     this.plannerModel.value(B, this.z, 0, a, 0, out, 0, false);
   }
 
+  /**
+   * Restarts the acting streams (training planner noise, policy-prior sampling) under new seeds at
+   * counter 0. The threaded runtime's actors call it so every actor thread draws its own numbers;
+   * the synchronous trainer keeps the constructor's seeds (and restores their counters on resume).
+   */
+  seedActing(plannerSeed: number, policySeed: number): void {
+    this.planner.rng.seed = plannerSeed >>> 0;
+    this.planner.rng.counter = 0;
+    this.piRng.seed = policySeed >>> 0;
+    this.piRng.counter = 0;
+  }
+
   resetEpisode(i: number): void {
     this.planner.resetWarmStart(i);
   }

@@ -36,11 +36,17 @@ export interface RunPlan {
    * waiting actor helps (random per run); else null.
    */
   learnerSeatId: number | null;
+  /**
+   * How many times this run was resumed before this start: 0 for a fresh run, the checkpoint's
+   * count + 1 on resume=. Actors key their random streams by it, so a resumed run draws new
+   * numbers instead of replaying the stopped run's (see actorStreamSeeds in actors/actor.ts).
+   */
+  resumes: number;
 }
 
 export interface ActorInit extends RunPlan {
   actor: number;
-  /** 0 for the first thread of this actor slot, +1 per restart (seeds its episodes differently). */
+  /** 0 for the first thread of this actor slot in this start of the run, +1 per crash restart (new random streams). */
   incarnation: number;
   buffers: RuntimeBuffers;
 }
@@ -82,6 +88,8 @@ export interface LearnerState {
   lastReturn: number | null;
   ledger: LedgerState;
   sampleRng: { seed: number; counter: number };
+  /** RunPlan.resumes of the start that wrote the checkpoint; absent in older checkpoints (read as 0). */
+  resumes?: number;
 }
 
 export interface LearnerStats {

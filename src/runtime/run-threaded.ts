@@ -95,7 +95,7 @@ function envOptionsOf(cfg: Config) {
 }
 
 /** Everything a threaded run checks before it allocates or starts anything. */
-async function planRun(cfg: Config, resumeSlots: number | null): Promise<{ plan: RunPlan; bufferPlan: BufferPlan }> {
+async function planRun(cfg: Config, resumeSlots: number | null, resumes: number): Promise<{ plan: RunPlan; bufferPlan: BufferPlan }> {
   const cores = os.availableParallelism();
   if (cfg.actors > cores) {
     throw new ConfigError(`actors=${cfg.actors} is more than the ${cores} cores of this machine (each actor keeps one core busy, the learner needs another); use actors=${Math.max(1, cores - 1)}`);
@@ -135,7 +135,7 @@ async function planRun(cfg: Config, resumeSlots: number | null): Promise<{ plan:
   const seatBase = randomInt(1, 2 ** 31 - 2);
   const helpSeatId = cfg.learner_helps_actor && mayHelp ? seatBase : null;
   const learnerSeatId = cfg.actors_help_learner && mayHelp ? seatBase + 1 : null;
-  return { plan: { cfg, derived, limiter, totalSteps, helpSeatId, learnerSeatId }, bufferPlan };
+  return { plan: { cfg, derived, limiter, totalSteps, helpSeatId, learnerSeatId, resumes }, bufferPlan };
 }
 
 /** The start-up log's account of learner_helps_actor / actors_help_learner. */
@@ -151,15 +151,20 @@ function helpSummary(plan: RunPlan): string {
 
 export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | null, dir: string, options: ThreadedOptions = {}): Promise<ThreadedResult> {
   const t0 = Date.now();
-  const { plan, bufferPlan } = await planRun(cfg, resumeFrom?.sections['replay.flags']?.length ?? null);
-  const { derived, totalSteps } = plan;
-  const limiter = new RateLimiter(plan.limiter);
-
   let state: LearnerState | null = null;
   if (resumeFrom) {
     state = resumeFrom.meta.trainer as LearnerState;
     if (state?.runtime !== 'threads') throw new CheckpointError(`checkpoint '${cfg.resume}' was written by runtime=sync; resume it with runtime=sync`);
   }
+  // Actors cannot restore their random streams (they live in the threads, and a resume starts
+  // fresh episodes anyway), so each start of a run gets new ones: keyed by how many starts came
+  // before it. A checkpoint from before the count was saved is the run's first start (0).
+  const saved = state?.resumes ?? 0;
+  if (!Number.isSafeInteger(saved) || saved < 0) throw new CheckpointError(`checkpoint '${cfg.resume}' has a corrupt resume count (${JSON.stringify(saved)}); it must be an integer >= 0`);
+  const resumes = state ? saved + 1 : 0;
+  const { plan, bufferPlan } = await planRun(cfg, resumeFrom?.sections['replay.flags']?.length ?? null, resumes);
+  const { derived, totalSteps } = plan;
+  const limiter = new RateLimiter(plan.limiter);
 
   // ---- shared memory, allocated once before any thread exists
   const buffers = allocateRuntimeBuffers(bufferPlan);
@@ -341,7 +346,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     say(`done: ${I} env steps, ${stats.updates} updates (${utdLine}) in ${summary.wallSeconds.toFixed(0)} s | policy lag p50 ${lag[0]} p99 ${lag[1]} | actor restarts ${summary.restarts.join(',')} | kernel jobs lent: actors ${guestJobs.byActors}, learner ${guestJobs.byLearner}; checkpoint ${file}`);
     const learnerState: LearnerState = {
       runtime: 'threads', step: I, updates: stats.updates, episodes: header.episodes(), samples: stats.samples,
-      lastReturn: lastReturn(), ledger: { carry: 0, fed: 0, earned: 0 }, sampleRng: { seed: 0, counter: 0 },
+      lastReturn: lastReturn(), ledger: { carry: 0, fed: 0, earned: 0 }, sampleRng: { seed: 0, counter: 0 }, resumes,
     };
     return { dir, state: learnerState, config: cfg, derived, summary };
   } catch (err) {
