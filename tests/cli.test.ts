@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import os from 'node:os';
+import { existsSync, mkdtempSync } from 'node:fs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tdmpc = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin', 'tdmpc.js'), ...args], { encoding: 'utf8', cwd: root, timeout: 60_000 });
@@ -34,6 +36,12 @@ describe('tdmpc CLI', () => {
     const notKv = tdmpc('train', 'cartpole');
     expect(notKv.status).toBe(2);
     expect(notKv.stderr).toMatch(/key=value/);
+    // steps caps this replay (3008 slots), not buffer_size: the message says so and names the real fix.
+    const work = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-cli-replay-'));
+    const replay = tdmpc('train', 'task=cartpole-swingup', 'runtime=sync', 'batch_size=4000', 'buffer_size=5000', 'steps=3000', `work_dir=${work}`);
+    expect(replay.status).toBe(2);
+    expect(replay.stderr).toMatch(/batch_size=4000 needs a replay of at least 4000 slots, but it holds 3008: its size is capped by steps=3000 .*not by buffer_size=5000.*; lower batch_size to at most 3008, or raise steps to at least 3990/);
+    expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
     const ckpt = tdmpc('train', 'resume=/nonexistent/x.ckpt');
     expect(ckpt.status).toBe(2);
     expect(ckpt.stderr).toMatch(/does not exist/);

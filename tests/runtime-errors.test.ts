@@ -22,7 +22,7 @@ describe('threaded runtime: bad input and failures', () => {
 
   it('rejects a replay too small for the batch', async () => {
     const work = workDir('err-replay');
-    await expect(runTraining([...TINY_THREADS, 'buffer_size=12', 'batch_size=16', `work_dir=${work}`])).rejects.toThrow(/buffer_size \(12 slots\) is smaller than batch_size \(16\)/);
+    await expect(runTraining([...TINY_THREADS, 'buffer_size=12', 'batch_size=16', `work_dir=${work}`])).rejects.toThrow(/batch_size=16 needs a replay of at least 16 slots, but it holds 12: its size is capped by buffer_size=12; lower batch_size to at most 12, or raise buffer_size to at least 16/);
     await expect(runTraining([...TINY_THREADS, 'buffer_size=20', 'batch_size=4', 'actors=2', 'num_envs=2', 'horizon=3', `work_dir=${work}`])).rejects.toThrow(/5 slots per ring, too few/);
     expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
   });

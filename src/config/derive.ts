@@ -85,9 +85,12 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
     ? Math.round(cfg.seed_steps_coef * cfg.num_envs * episodeLength)
     : Math.max(1000, 5 * episodeLength));
   const pretrainUpdates = cfg.pretrain_updates ?? (cfg.algo === 'tdmpc2' ? seedSteps : 0);
-  const bufferSize = Math.min(cfg.buffer_size, cfg.steps + Math.ceil(cfg.steps / episodeLength) + cfg.num_envs * 2);
-  if (bufferSize < cfg.num_envs * (cfg.horizon + 2) * 2) {
-    throw new ConfigError(`buffer_size (${cfg.buffer_size}) is too small for ${cfg.num_envs} envs and horizon ${cfg.horizon}; use at least ${cfg.num_envs * (cfg.horizon + 2) * 2}`);
+  const bufferSize = Math.min(cfg.buffer_size, replaySlotsForSteps(cfg.steps, episodeLength, cfg.num_envs));
+  const slotsForHorizon = cfg.num_envs * (cfg.horizon + 2) * 2;
+  if (bufferSize < slotsForHorizon) {
+    const runSlots = (steps: number) => replaySlotsForSteps(steps, episodeLength, cfg.num_envs);
+    const raise = replayRaise(cfg, slotsForHorizon, runSlots);
+    throw new ConfigError(`${cfg.num_envs} env(s) with horizon ${cfg.horizon} need a replay of at least ${slotsForHorizon} slots, but it holds ${bufferSize}: ${replayCap(cfg, runSlots, 1)}; raise ${raise}`);
   }
   return {
     obsDim: task.obsDim,
@@ -104,4 +107,52 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
     numQ: dims.num_q,
     bufferSize,
   };
+}
+
+/**
+ * Replay slots a run of `steps` steps can fill: one per step, one per episode for its final
+ * observation, 2 per env of margin. The replay is never larger (whatever buffer_size says).
+ */
+export function replaySlotsForSteps(steps: number, episodeLength: number, numEnvs: number): number {
+  return steps + Math.ceil(steps / episodeLength) + numEnvs * 2;
+}
+
+/**
+ * Refuses, before any work, a replay of `slots` slots (both runtimes; rounded up to whole rings)
+ * that cannot hold one batch. The replay holds min(buffer_size, what `steps` can write), so the
+ * message names the cap that binds and what lifts it: raising buffer_size does nothing while
+ * steps is the smaller cap.
+ */
+export function checkReplayHoldsBatch(cfg: Config, derived: Derived, slots: number): void {
+  if (slots >= cfg.batch_size) return;
+  const N = cfg.num_envs;
+  // The threaded runtime lets each actor's shard hold the whole run (shards fill unevenly).
+  const shards = cfg.runtime === 'threads' ? cfg.actors : 1;
+  const runSlots = (steps: number) => shards * N * Math.ceil(replaySlotsForSteps(steps, derived.episodeLength, N) / N);
+  throw new ConfigError(`batch_size=${cfg.batch_size} needs a replay of at least ${cfg.batch_size} slots, but it holds ${slots}: ${replayCap(cfg, runSlots, shards)}; lower batch_size to at most ${slots}, or raise ${replayRaise(cfg, cfg.batch_size, runSlots)}`);
+}
+
+/** Which cap sizes the replay: buffer_size, or steps (a run holds at most what it writes). */
+function replayCap(cfg: Config, runSlots: (steps: number) => number, shards: number): string {
+  if (cfg.buffer_size <= runSlots(cfg.steps)) return `its size is capped by buffer_size=${cfg.buffer_size}`;
+  const perShard = shards > 1 ? `, in each of the ${shards} actors' shards` : '';
+  return `its size is capped by steps=${cfg.steps} (a run holds at most what it writes: its steps, one final observation per episode and 2 slots per env${perShard}), not by buffer_size=${cfg.buffer_size}, so raising buffer_size alone does not help`;
+}
+
+/** The caps to raise for the replay to hold `needed` slots, with their smallest sufficient values. */
+function replayRaise(cfg: Config, needed: number, runSlots: (steps: number) => number): string {
+  const raise: string[] = [];
+  if (cfg.buffer_size < needed) raise.push(`buffer_size to at least ${needed}`);
+  if (runSlots(cfg.steps) < needed) {
+    // runSlots grows with steps and runSlots(s) >= s, so the fewest sufficient steps lie in [1, needed].
+    let lo = 1;
+    let hi = needed;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (runSlots(mid) >= needed) hi = mid;
+      else lo = mid + 1;
+    }
+    raise.push(`steps to at least ${lo}`);
+  }
+  return raise.join(' and ');
 }

@@ -58,6 +58,17 @@ export interface ReplayStorage {
   header: Int32Array; // [rings, HEADER_WORDS]
 }
 
+/** Values per slot of each storage column (the header is per ring, not per slot). */
+export type SlotColumn = Exclude<keyof ReplayStorage, 'header'>;
+export function slotWidths(s: ReplayShape): Record<SlotColumn, number> {
+  const A = s.actionDim;
+  return { obs: s.obsDim, action: A, reward: 1, expertMean: A, expertStd: A, flags: 1, episode: 1, version: 1, generation: 1 };
+}
+
+/** Int32 words of the ring header (per ring) and the word holding its head, for checkpoints. */
+export const RING_HEADER_WORDS = HEADER_WORDS;
+export const RING_HEAD_WORD = H_HEAD;
+
 export function replayBytes(s: ReplayShape): number {
   const n = s.numRings * s.ringCapacity;
   return n * (4 * (s.obsDim + 3 * s.actionDim + 1) + 1 + 12) + s.numRings * HEADER_WORDS * 4;
@@ -288,6 +299,50 @@ export class ReplayBuffer {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Fills this fresh buffer from a saved one (a checkpoint's, on resume) with the same rings and
+   * savedCapacity <= this ring capacity. Equal capacities: a plain copy, so a resumed run samples
+   * exactly like the uninterrupted one. Larger (resumed with more steps, which sizes the replay):
+   * the positions validStart accepts (p >= head - savedCapacity + 1) move, in order, to the start of
+   * the larger ring and its head becomes their count. A ring that never filled (head < savedCapacity)
+   * lands slot for slot; a full one drops its oldest held position, which no valid slice includes
+   * (it is the writer's next slot and may hold a write torn by a killed actor, see recoverRing).
+   * Episode ids, episode counters and generations are kept as they are: ids stay unique per ring
+   * and any even generation is a committed slot.
+   *
+   *   saved, C=4, head 6 (wrapped)        grown, C=8, head 3
+   *   ┌────┬────┬────┬────┐               ┌────┬────┬────┬────┬────┬─
+   *   │ p4 │ p5 │ p2 │ p3 │      ──►      │ p3 │ p4 │ p5 │ NaN│ NaN│ …   (p2: the writer's next slot)
+   *   └────┴────┴────┴────┘               └────┴────┴────┴────┴────┴─
+   */
+  restoreFrom(saved: ReplayStorage, savedCapacity: number): void {
+    const { numRings, ringCapacity: C } = this.shape;
+    const d = this.data;
+    if (savedCapacity === C) {
+      for (const [name, arr] of Object.entries(d)) (arr as Float32Array).set(saved[name as keyof ReplayStorage] as Float32Array);
+      return;
+    }
+    if (savedCapacity > C || savedCapacity < 2) throw new RangeError(`replay: cannot restore rings of ${savedCapacity} slots into rings of ${C} (they may only grow)`);
+    d.header.set(saved.header);
+    const widths = Object.entries(slotWidths(this.shape)) as [SlotColumn, number][];
+    for (let r = 0; r < numRings; r++) {
+      const head = saved.header[r * HEADER_WORDS + H_HEAD];
+      const first = Math.max(0, head - savedCapacity + 1);
+      for (const [name, w] of widths) {
+        const src = saved[name] as Float32Array;
+        const dst = d[name] as Float32Array;
+        // Positions first..head-1 sit in saved slots p mod savedCapacity: at most two runs, split by the wrap.
+        for (let p = first; p < head;) {
+          const s = p % savedCapacity;
+          const n = Math.min(head - p, savedCapacity - s);
+          dst.set(src.subarray((r * savedCapacity + s) * w, (r * savedCapacity + s + n) * w), (r * C + p - first) * w);
+          p += n;
+        }
+      }
+      d.header[r * HEADER_WORDS + H_HEAD] = head - first;
+    }
   }
 
   /** Ring header words, for checkpoints. */

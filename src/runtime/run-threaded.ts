@@ -13,13 +13,14 @@ import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { coresLeftByActors, deriveConfig, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
+import { checkReplayHoldsBatch, coresLeftByActors, deriveConfig, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
 import { renderConfigYaml } from '../config/render.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { makeTask } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector-env.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
-import { requireSection, type CheckpointContents } from '../checkpoint/checkpoint-file.js';
+import type { CheckpointContents } from '../checkpoint/checkpoint-file.js';
+import { restoreReplay, savedRingCapacity } from '../replay/replay-checkpoint.js';
 import { WorldModel } from '../model/world-model.js';
 import { JsEngine } from '../engine/js-engine.js';
 import { worldModelConfigFor } from '../agent/agent.js';
@@ -110,19 +111,19 @@ async function planRun(cfg: Config, resumeSlots: number | null, resumes: number)
   // more steps), so while buffer_size allows it every shard may hold up to that whole length:
   // nothing is overwritten in a run that fits buffer_size, whichever actor took the steps.
   const bufferPlan: BufferPlan = {
-    // A resumed run keeps its checkpoint's replay (steps= may grow on resume; the rings do not).
-    actors: cfg.actors, numEnvs: cfg.num_envs, capacity: resumeSlots ?? Math.min(cfg.buffer_size, derived.bufferSize * cfg.actors),
+    // A run resumed with more steps grows its rings to the new length (never shrinks them) and
+    // keeps what they hold (restoreReplay).
+    actors: cfg.actors, numEnvs: cfg.num_envs, capacity: Math.max(resumeSlots ?? 0, Math.min(cfg.buffer_size, derived.bufferSize * cfg.actors)),
     obsDim: derived.obsDim, actionDim: derived.actionDim,
     // The value target travels only if planning reads it (actors and evaluations plan; the learner keeps its own).
     paramLength: layout.size, targetLength: cfg.planner_ema_value ? layout.segment('value').length : 0,
   };
   const shape = replayShapeFor(bufferPlan);
   const slots = shape.numRings * shape.ringCapacity;
-  if (slots < cfg.batch_size) {
-    throw new ConfigError(`buffer_size (${derived.bufferSize} slots) is smaller than batch_size (${cfg.batch_size}); raise buffer_size to at least ${cfg.batch_size} or lower batch_size`);
-  }
+  checkReplayHoldsBatch(cfg, derived, slots);
   if (shape.ringCapacity < cfg.horizon + 3) {
-    throw new ConfigError(`buffer_size (${derived.bufferSize}) split over ${shape.numRings} rings (actors x num_envs) leaves ${shape.ringCapacity} slots per ring, too few for slices of horizon+1 = ${cfg.horizon + 1} steps; raise buffer_size to at least ${shape.numRings * (cfg.horizon + 3)}`);
+    // deriveConfig keeps a steps-capped replay at >= 2 x (horizon + 2) slots per ring: only buffer_size binds here.
+    throw new ConfigError(`buffer_size (${cfg.buffer_size}) split over ${shape.numRings} rings (actors x num_envs) leaves ${shape.ringCapacity} slots per ring, too few for slices of horizon+1 = ${cfg.horizon + 1} steps; raise buffer_size to at least ${shape.numRings * (cfg.horizon + 3)}`);
   }
   const N = cfg.num_envs;
   const totalSteps = Math.ceil(cfg.steps / N) * N;
@@ -162,7 +163,9 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   const saved = state?.resumes ?? 0;
   if (!Number.isSafeInteger(saved) || saved < 0) throw new CheckpointError(`checkpoint '${cfg.resume}' has a corrupt resume count (${JSON.stringify(saved)}); it must be an integer >= 0`);
   const resumes = state ? saved + 1 : 0;
-  const { plan, bufferPlan } = await planRun(cfg, resumeFrom?.sections['replay.flags']?.length ?? null, resumes);
+  const numRings = cfg.actors * cfg.num_envs;
+  const savedCapacity = resumeFrom ? savedRingCapacity(resumeFrom, numRings) : null;
+  const { plan, bufferPlan } = await planRun(cfg, savedCapacity === null ? null : savedCapacity * numRings, resumes);
   const { derived, totalSteps } = plan;
   const limiter = new RateLimiter(plan.limiter);
 
@@ -171,10 +174,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   const header = new RunHeader(buffers.header, cfg.actors);
   const replay = new ReplayBuffer(buffers.replayShape, buffers.replay);
   if (resumeFrom && state) {
-    for (const [name, arr] of Object.entries(replay.data)) {
-      const saved = requireSection(resumeFrom, `replay.${name}`, arr.constructor as never, arr.length);
-      (arr as Float32Array).set(saved as Float32Array);
-    }
+    restoreReplay(resumeFrom, replay);
     header.initialize(state.step, state.updates, state.episodes);
   }
   const learnerEngineThreads = learnerThreads(cfg);

@@ -4,16 +4,17 @@
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, parseOverrides, coerceValue } from '../config/load.js';
-import { deriveConfig, learnerThreads, type Derived } from '../config/derive.js';
+import { checkReplayHoldsBatch, deriveConfig, learnerThreads, type Derived } from '../config/derive.js';
 import { renderConfigYaml } from '../config/render.js';
 import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine/index.js';
 import { makeTask } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector-env.js';
 import { ReplayBuffer, replayBytes } from '../replay/replay-buffer.js';
+import { restoreReplay, savedRingCapacity } from '../replay/replay-checkpoint.js';
 import { Agent } from '../agent/agent.js';
 import { CheckpointError, ConfigError } from '../errors.js';
-import { publishLatest, readCheckpoint, requireSection, writeCheckpoint } from '../checkpoint/checkpoint-file.js';
+import { publishLatest, readCheckpoint, writeCheckpoint } from '../checkpoint/checkpoint-file.js';
 import { OnlineTrainer, type TrainerState } from './online-trainer.js';
 import { RunLogger } from './logger.js';
 import type { LearnerState } from '../runtime/control.js';
@@ -100,21 +101,22 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     const derived = deriveConfig(cfg, {
       name: spec.name, obsDim: env.obsDim, actionDim: env.actionDim, episodeLength: env.maxEpisodeSteps, episodic: spec.episodic,
     });
+    const N = cfg.num_envs;
+    // The replay is sized by the run's length; a run resumed with more steps grows its rings (never
+    // shrinks them) and keeps what they hold (restoreReplay). Same steps: the saved size exactly.
+    const savedCapacity = resumeFrom ? savedRingCapacity(resumeFrom, N) : null;
+    const ringCapacity = Math.max(Math.ceil(derived.bufferSize / N), savedCapacity ?? 0);
+    checkReplayHoldsBatch(cfg, derived, N * ringCapacity);
     const evalEnv = cfg.eval_episodes > 0 ? await VectorEnv.create(spec, cfg.eval_episodes, envOptions) : env;
     const engine = createEngine({ threads: learnerThreads(cfg) });
     const agent = new Agent(engine, cfg, derived, Math.max(cfg.num_envs, cfg.eval_episodes));
-    const N = cfg.num_envs;
-    const replay = ReplayBuffer.create({ numRings: N, ringCapacity: Math.ceil(derived.bufferSize / N), obsDim: derived.obsDim, actionDim: derived.actionDim });
+    const replay = ReplayBuffer.create({ numRings: N, ringCapacity, obsDim: derived.obsDim, actionDim: derived.actionDim });
     const dir = runDir(cfg);
     let state: TrainerState | undefined;
     if (resumeFrom) {
       state = resumeFrom.meta.trainer as TrainerState;
       agent.restore(resumeFrom.meta.agent as Record<string, unknown>, resumeFrom.sections);
-      const d = replay.data;
-      for (const [name, arr] of Object.entries(d)) {
-        const saved = requireSection(resumeFrom, `replay.${name}`, arr.constructor as never, arr.length);
-        (arr as Float32Array).set(saved as Float32Array);
-      }
+      restoreReplay(resumeFrom, replay);
     }
     if (cfg.progress) {
       const mb = replayBytes(replay.shape) / 2 ** 20;
