@@ -42,6 +42,12 @@ describe('threaded stop and resume', () => {
     const lim = new RateLimiter({ utdRatio: 1, numEnvs: 1, seedSteps: 100, pretrainUpdates: 20, errorBand: 16, totalSteps: 600 });
     expect(s2.updates).toBe(lim.finalUpdates);
     expect(existsSync(path.join(second.dir, 'checkpoints', 'final.ckpt'))).toBe(true);
+    // The last step is written once, by the end of the run: no periodic step-600.ckpt beside
+    // final.ckpt, one metrics line for step 600 (with the final update count).
+    expect(existsSync(path.join(second.dir, 'checkpoints', 'step-600.ckpt'))).toBe(false);
+    const last = readFileSync(path.join(second.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; kind: string; updates?: number })
+      .filter((m) => m.kind === 'train' && m.step === 600);
+    expect(last.map((m) => m.updates)).toEqual([s2.updates]);
     const steps = readFileSync(path.join(second.dir, 'eval.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
     expect(steps[0]).toBe(0);
     expect(steps[steps.length - 1]).toBe(600);

@@ -276,7 +276,9 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         evaluator.submit(I - nextEval <= cfg.eval_freq / 20 ? nextEval : I, evalDone, evalFailed);
         nextEval = (Math.floor(I / cfg.eval_freq) + 1) * cfg.eval_freq;
       }
-      if (I >= nextLog || done) {
+      // The line of the last step is written once, when the learner is done (it may still owe
+      // updates when the last step is taken), so it carries the run's final update count.
+      if ((I >= nextLog && I < totalSteps) || done) {
         const now = performance.now();
         const sps = ((I - stepsAt) * 1000) / Math.max(1, now - wallAt);
         wallAt = now;
@@ -293,15 +295,15 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
           utd_realized: u / Math.max(1, I), policy_lag_p50: lag[0], policy_lag_p99: lag[1], parameter_version: learner.scalar('version'),
           actor_restarts: supervisor.restarts().reduce((s, x) => s + x, 0), ...(ret !== null ? { episode_return: ret } : {}),
         });
-        logger.progress(I, totalSteps, sps, ret, `${u} updates | lag p50 ${lag[0]}`, I <= limiter.learnStart);
+        logger.progress(I, totalSteps, sps, ret, `${u} updates | lag p50 ${lag[0]}`, I <= limiter.learnStart ? 'seeding' : null);
       }
       const updatesNow = header.updates();
       if (!done && I > limiter.learnStart && updatesNow < derived.pretrainUpdates && performance.now() - pretrainLoggedAt >= PRETRAIN_LOG_MS) {
-        if (pretrainLoggedAt === -Infinity) logger.announcePretraining(derived.pretrainUpdates);
-        else logger.progress(I, totalSteps, 0, lastReturn(), `pretraining ${updatesNow}/${derived.pretrainUpdates} updates`, true);
+        if (pretrainLoggedAt === -Infinity) logger.announcePretraining(derived.pretrainUpdates, state?.updates ?? 0);
+        else logger.progress(I, totalSteps, 0, lastReturn(), `pretraining ${updatesNow}/${derived.pretrainUpdates} updates`, 'pretraining');
         pretrainLoggedAt = performance.now();
       }
-      if (!done && I >= nextCkpt) {
+      if (!done && I >= nextCkpt && I < totalSteps) { // the last step's checkpoint is final.ckpt
         nextCkpt = (Math.floor(I / cfg.checkpoint_freq) + 1) * cfg.checkpoint_freq;
         await checkpointNow();
       }
@@ -342,7 +344,9 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     };
     const utdLine = learnSteps > 0 && stats.updates >= pre
       ? `realized utd ${summary.utd.toFixed(4)} over the ${learnSteps} learning steps, target ${cfg.utd_ratio}; ${summary.expectedUpdates} expected`
-      : `stopped before learning began: ${I} of ${limiter.learnStart} seed steps, ${stats.updates} of ${pre} pretraining updates`;
+      : learnSteps > 0
+        ? `stopped in the pretraining burst: ${stats.updates} of ${pre} pretraining updates`
+        : `stopped while seeding: ${I} of ${limiter.learnStart} seed steps`;
     say(`done: ${I} env steps, ${stats.updates} updates (${utdLine}) in ${summary.wallSeconds.toFixed(0)} s | policy lag p50 ${lag[0]} p99 ${lag[1]} | actor restarts ${summary.restarts.join(',')} | kernel jobs lent: actors ${guestJobs.byActors}, learner ${guestJobs.byLearner}; checkpoint ${file}`);
     const learnerState: LearnerState = {
       runtime: 'threads', step: I, updates: stats.updates, episodes: header.episodes(), samples: stats.samples,

@@ -50,12 +50,13 @@ export class RunLogger {
 
   /**
    * Progress line: step, steps/s, ETA, last return (rewritten in place on a TTY). While seeding
-   * (random actions, no updates) steps are ~100x faster than later, so no ETA is given.
+   * (random actions, no updates) steps are ~100x faster than later, and during the pretraining
+   * burst no step is taken, so these phases show their name instead of an ETA.
    */
-  progress(step: number, total: number, stepsPerSec: number, lastReturn: number | null, extra = '', seeding = false): void {
+  progress(step: number, total: number, stepsPerSec: number, lastReturn: number | null, extra = '', phase: 'seeding' | 'pretraining' | null = null): void {
     if (!this.showProgress) return;
     const eta = stepsPerSec > 0 ? (total - step) / stepsPerSec : Infinity;
-    const line = `step ${step}/${total} | ${stepsPerSec.toFixed(1)} steps/s | ${seeding ? 'seeding' : `ETA ${formatDuration(eta)}`} | last return ${lastReturn === null ? '-' : lastReturn.toFixed(1)}${extra ? ' | ' + extra : ''}`;
+    const line = `step ${step}/${total} | ${stepsPerSec.toFixed(1)} steps/s | ${phase ?? `ETA ${formatDuration(eta)}`} | last return ${lastReturn === null ? '-' : lastReturn.toFixed(1)}${extra ? ' | ' + extra : ''}`;
     if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(this.lastLine.length)}`);
     else console.log(line);
     this.lastLine = line;
@@ -69,9 +70,12 @@ export class RunLogger {
     console.log(line);
   }
 
-  /** When seeding ends: the burst of `updates` pretraining updates that runs before the next step. */
-  announcePretraining(updates: number): void {
-    this.note(`pretraining on seed data: ${updates} updates`);
+  /**
+   * When seeding ends: the burst of `updates` pretraining updates that runs before the next step
+   * (`doneBefore` of them already done by the run this one resumed).
+   */
+  announcePretraining(updates: number, doneBefore = 0): void {
+    this.note(`pretraining on seed data: ${updates} updates${doneBefore > 0 ? ` (${doneBefore} done before the resume)` : ''}`);
   }
 
   endProgress(): void {

@@ -157,7 +157,7 @@ export class OnlineTrainer {
         wallStart = now;
         stepsAtWall = st.step;
         logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
-        logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`, st.step <= derived.seedSteps);
+        logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`, st.step <= derived.seedSteps ? 'seeding' : null);
       }
       // Checkpoints only where every env just finished an episode, so resume is exact.
       const allEnded = episodesEnded === N;
