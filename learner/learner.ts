@@ -99,7 +99,9 @@ export class Learner {
       reanSeconds = (performance.now() - t1) / 1000;
     }
     agent.update(batch, Math.min(1, this.header.inserts() / cfg.steps));
-    const seconds = (performance.now() - t0) / 1000;
+    // The update's own time: reanalysis has its histogram (it re-plans a batch every
+    // reanalyze_interval updates, which would otherwise show as a slow update).
+    const seconds = (performance.now() - t0) / 1000 - Math.max(0, reanSeconds);
     this.header.setUpdates(this.updates);
     this.publish();
     const s = this.slot;

@@ -109,7 +109,7 @@ export class RunMetrics {
     add('tdmpc_learner_loss', 'Loss terms of the latest update.', 'gauge', () => Object.entries(LOSS_TERMS).map(([slot, term]) => ({ labels: { term }, value: this.learner.scalar(slot) })));
     add('tdmpc_learner_grad_norm', 'Global gradient norm of the latest update (before clipping).', 'gauge', () => [{ value: this.learner.scalar('grad_norm') }]);
     add('tdmpc_learner_last_heartbeat_timestamp_seconds', 'Unix time of the learner\'s last update or wait.', 'gauge', () => [{ value: this.learner.scalar('heartbeat_seconds') }]);
-    add('tdmpc_update_duration_seconds', 'Duration of one gradient update (sampling included).', 'histogram', () => histogramValues('tdmpc_update_duration_seconds', this.learner.histogram('update_seconds')));
+    add('tdmpc_update_duration_seconds', 'Duration of one gradient update (sampling included, reanalysis not: see tdmpc_reanalysis_duration_seconds).', 'histogram', () => histogramValues('tdmpc_update_duration_seconds', this.learner.histogram('update_seconds')));
     add('tdmpc_reanalysis_duration_seconds', 'Duration of one lazy reanalysis (re-planning a batch).', 'histogram', () => histogramValues('tdmpc_reanalysis_duration_seconds', this.learner.histogram('reanalysis_seconds')));
     add('tdmpc_reanalyzed_slots_total', 'Replay slots whose expert distribution reanalysis rewrote.', 'counter', () => [{ value: this.learner.scalar('reanalyzed') }]);
     // ---- replay and rate limiter

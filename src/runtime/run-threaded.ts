@@ -99,7 +99,7 @@ function envOptionsOf(cfg: Config) {
 async function planRun(cfg: Config, resumeSlots: number | null, resumes: number): Promise<{ plan: RunPlan; bufferPlan: BufferPlan }> {
   const cores = os.availableParallelism();
   if (cfg.actors > cores) {
-    throw new ConfigError(`actors=${cfg.actors} is more than the ${cores} cores of this machine (each actor keeps one core busy, the learner needs another); use actors=${Math.max(1, cores - 1)}`);
+    throw new ConfigError(`actors=${cfg.actors} is more than the ${cores} cores of this machine (each actor keeps a core busy); use actors=${Math.max(1, cores - 1)} to leave the learner a core of its own, or at most actors=${cores}`);
   }
   const spec = makeTask(cfg.task);
   const probe = await VectorEnv.create(spec, 1, envOptionsOf(cfg));
