@@ -566,6 +566,8 @@ describeNative('native engine: memory', () => {
       ['rng counter + n rounds to 2^53', (x) => x.randomUniform(2, 1, 2 ** 53 - 1, 0, 1, f(2), 0)],
       ['kl optional too small', (x) => x.gaussianKlBackward(3, f(3), 0, f(3), 0, f(3), 0, f(3), 0, f(3), 0, null, 0, f(2), 0, null, 0, null, 0)],
       ['sumRows', (x) => x.sumRows(3, 4, f(12), 0, f(3), 0, true)],
+      ['Uint8Array output', (x) => x.mishForward(2, f(2), 0, new Uint8Array(2) as unknown as Float32Array, 0)],
+      ['plain Array input', (x) => x.sum(2, [1, 2] as unknown as Float32Array, 0)],
     ];
     for (const [label, call] of calls) {
       let want = '';

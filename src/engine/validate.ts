@@ -84,6 +84,12 @@ export class ShapeCheck {
     if (array === null || array === undefined) {
       this.fail(`${name} is required but got ${String(array)}`);
     }
+    // As the native engine: a plain Array or another typed array (a Uint8Array would silently
+    // truncate outputs) is refused; Float64Array is the float64 gradient checks' exception.
+    if (!(array instanceof Float32Array) && !(array instanceof Float64Array)) {
+      const typed = ArrayBuffer.isView(array) && !(array instanceof DataView);
+      this.fail(`${name} must be a Float32Array, got ${typed ? array.constructor.name : String(array)}`);
+    }
     this.checkRange(name, array, offset, needed);
     return this;
   }
