@@ -36,6 +36,7 @@ function mish(x: number): number {
 
 /** d/dx x·tanh(sp(x)) = tanh(sp) + x · (1 - tanh²(sp)) · sigmoid(x). */
 function mishGrad(x: number): number {
+  if (x === Infinity) return 1; // the limit, as the native kernels give it (x·0 would be NaN)
   const t = Math.tanh(softplus(x));
   return t + x * (1 - t * t) * sigmoid(x);
 }
