@@ -205,6 +205,24 @@ for (const simd of PATHS) {
       };
     }
 
+    it('normedLinearForward: LayerNorm statistics of huge rows (float sums overflow) as the JS engine', () => {
+      const R = 2, I = 4, O = 64;
+      const W = Float32Array.from({ length: O * I }, (_, i) => ((i * 7) % 5) / 5 - 0.4);
+      const gamma = new Float32Array(O).fill(1);
+      for (const scale of [1e19, 1e30]) {
+        const x = Float32Array.from({ length: R * I }, (_, i) => ((i % 3) - 1) * scale);
+        const [a, b] = [ne(), js].map((e) => {
+          const lin = new Float32Array(R * O), mean = new Float32Array(R), rstd = new Float32Array(R), out = new Float32Array(R * O);
+          e.normedLinearForward(R, I, O, ACT_MISH, 0, x, 0, W, 0, new Float32Array(O), 0, gamma, 0, new Float32Array(O), 0, null, 0,
+            lin, 0, mean, 0, rstd, 0, out, 0);
+          return { rstd, out };
+        });
+        expect(a.rstd[0], `scale ${scale}`).toBeGreaterThan(0); // 0 made every output beta
+        expectClose(`rstd ${scale}`, a.rstd, b.rstd, 1e-5, 0);
+        expectClose(`out ${scale}`, a.out, b.out, 1e-4, 1e-5);
+      }
+    });
+
     it('normedLinearForward: none/Mish/SimNorm, dropout mask, empty dims', () => {
       for (const c of nlCases) {
         const { R, inDim, outDim, act, group } = c;

@@ -68,8 +68,19 @@ static inline void nl_forward_row(const NormedLinearArgs& a, i64 r) {
   // Statistics of the stored lin (what the backward reads), two-pass for stability. An empty row
   // gives mean 0 and rstd 1/sqrt(eps), the JS engine's choice.
   const float invD = D > 0 ? 1.0f / float(D) : 0.0f;
-  const float mu = row_sum(l, D) * invD;
-  const float rs = 1.0f / std::sqrt(row_sq_dev(l, mu, D) * invD + kLayerNormEps);
+  float mu = row_sum(l, D) * invD;
+  const float sq = row_sq_dev(l, mu, D);
+  float rs = 1.0f / std::sqrt(sq * invD + kLayerNormEps);
+  if (!std::isfinite(mu) || !std::isfinite(sq)) {
+    // |lin| beyond ~1e18: the float sums overflow (rstd would be 0 and the row silently beta).
+    // Redo this row's statistics in double, as the JS engine computes them; Inf/NaN in lin stay.
+    double sum = 0.0, dev = 0.0;
+    for (i64 j = 0; j < D; ++j) sum += double(l[j]);
+    const double md = sum / double(D);
+    for (i64 j = 0; j < D; ++j) dev += (double(l[j]) - md) * (double(l[j]) - md);
+    mu = float(md);
+    rs = float(1.0 / std::sqrt(dev / double(D) + double(kLayerNormEps)));
+  }
   a.mean[r] = mu;
   a.rstd[r] = rs;
   const vf m = vset1(mu), s = vset1(rs);
