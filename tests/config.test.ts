@@ -8,6 +8,7 @@ import { SCHEMA, defaultConfig } from '../src/config/schema.js';
 import { deriveConfig, discountHeuristic } from '../src/config/derive.js';
 import { MODEL_SIZES } from '../src/model/config.js';
 import { ConfigError } from '../src/errors.js';
+import { worldModelConfigFor } from '../src/agent/agent.js';
 
 const cartpole = { name: 'cartpole-swingup', obsDim: 5, actionDim: 1, episodeLength: 500, episodic: false };
 
@@ -91,6 +92,9 @@ describe('config', () => {
     const bmpc = deriveConfig(loadConfig(['algo=bmpc']), cartpole);
     expect(bmpc.pretrainUpdates).toBe(0);
     expect(bmpc.latentDim).toBe(512);
+    // Each algorithm's reference init: PyTorch's trunc_normal_ (tdmpc2), JAX's (bmpc-jax).
+    expect(worldModelConfigFor(loadConfig(['algo=bmpc']), bmpc).init).toBe('trunc_normal_jax');
+    expect(worldModelConfigFor(cfg, d).init).toBe('trunc_normal');
     expect(() => deriveConfig(loadConfig(['termination=true']), cartpole)).toThrow(/termination/);
   });
 });

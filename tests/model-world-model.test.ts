@@ -141,6 +141,14 @@ describe('world model inference API', () => {
     expect(std).toBeGreaterThan(0.0195);
     expect(std).toBeLessThan(0.0205);
     expect(Math.max(...ws.map(Math.abs))).toBeGreaterThan(0.06); // beyond 3σ: no ±2σ cut
+    // bmpc-jax's JAX truncated_normal(0.02) cuts at ±2σ and does not rescale: std 0.88·0.02.
+    const jax = new WorldModel(e, makeWorldModelConfig({ ...tiny, init: 'trunc_normal_jax' }), { seed: 9 });
+    const wj = jax.store.tensors.filter((t) => t.init.kind === 'truncNormal')
+      .flatMap((t) => Array.from(jax.params.subarray(t.offset, t.offset + t.size)));
+    const stdJax = Math.sqrt(wj.reduce((s, x) => s + x * x, 0) / wj.length);
+    expect(stdJax).toBeGreaterThan(0.0171);
+    expect(stdJax).toBeLessThan(0.0181);
+    expect(Math.max(...wj.map(Math.abs))).toBeLessThanOrEqual(0.04);
     const g = wm.store.tensor('encoder.0.ln.weight');
     expect(Array.from(wm.params.subarray(g.offset, g.offset + g.size)).every((x) => x === 1)).toBe(true);
   });

@@ -239,6 +239,8 @@ export function worldModelConfigFor(cfg: Config, derived: Derived): WorldModelCo
     numEncLayers: derived.numEncLayers, numQ: derived.numQ,
     numBins: cfg.num_bins, vmin: cfg.vmin, vmax: cfg.vmax, simnormDim: cfg.simnorm_dim, dropout: cfg.dropout,
     valueDropoutLayers: cfg.algo === 'bmpc' ? 'all' : 'first',
+    // Each algorithm's reference framework: PyTorch's trunc_normal_ for tdmpc2, JAX's for bmpc-jax.
+    init: cfg.algo === 'bmpc' ? 'trunc_normal_jax' : 'trunc_normal',
     valueForm: cfg.value_form as 'Q' | 'V', policyForm: cfg.policy_form as 'tdmpc2' | 'bmpc',
     logStdMin: cfg.log_std_min, logStdMax: cfg.log_std_max,
     numRewardHeads: cfg.num_reward_heads, numRewardLayers: cfg.num_reward_layers,

@@ -57,7 +57,10 @@ export interface WorldModelConfig {
   priorScale: number;
   /** Adds a termination head (one logit). */
   termination: boolean;
-  /** Weight init: tdmpc2's trunc-normal(0.02) with zero biases, or PyTorch's nn.Linear default. */
+  /**
+   * Weight init (biases 0): tdmpc2's PyTorch trunc_normal_(std 0.02), bmpc-jax's JAX
+   * truncated_normal(0.02), or PyTorch's nn.Linear default (see nn/mlp.ts linearInit).
+   */
   init: InitScheme;
 }
 
@@ -154,7 +157,7 @@ export function validateWorldModelConfig(cfg: WorldModelConfig): void {
   oneOf(cfg, 'valueForm', ['V', 'Q']);
   oneOf(cfg, 'policyForm', ['tdmpc2', 'bmpc']);
   oneOf(cfg, 'valueDropoutLayers', ['first', 'all']);
-  oneOf(cfg, 'init', ['trunc_normal', 'torch']);
+  oneOf(cfg, 'init', ['trunc_normal', 'trunc_normal_jax', 'torch']);
 }
 
 /** Width of the frozen prior networks' hidden layers (tdmpc2 prior_hidden_div = 16). */

@@ -19,8 +19,15 @@ import { NormedLinear, type NormedLinearState } from './normed-linear.js';
 import type { Init, ParamStore } from './params.js';
 import { checkRows, dropoutRng, type BackwardOptions, type ForwardOptions, type ParamRef } from './types.js';
 
-/** 'trunc_normal': tdmpc2 (weights trunc_normal_(std 0.02) cut at ±2 absolute, biases 0); 'torch': nn.Linear default. */
-export type InitScheme = 'trunc_normal' | 'torch';
+/**
+ * Weight inits, biases 0 unless 'torch'. The two truncated normals differ in where they cut:
+ * - 'trunc_normal': tdmpc2, PyTorch's trunc_normal_(w, std=0.02) with its default a=-2, b=2, which
+ *   are absolute: 100 std away, so the weights are N(0, 0.02²) in effect (std 0.02);
+ * - 'trunc_normal_jax': bmpc-jax, jax.nn.initializers.truncated_normal(0.02), which cuts at ±2 std
+ *   of the untruncated normal without rescaling (std 0.0176, |w| < 0.04);
+ * - 'torch': PyTorch's nn.Linear default, U(±1/sqrt(fan_in)) for weights and biases.
+ */
+export type InitScheme = 'trunc_normal' | 'trunc_normal_jax' | 'torch';
 
 /** Initializers of a Linear/NormedLinear weight and bias; `zero` zero-inits both (reward/value outputs). */
 export function linearInit(scheme: InitScheme, fanIn: number, zero = false): { weight: Init; bias: Init } {
@@ -29,7 +36,8 @@ export function linearInit(scheme: InitScheme, fanIn: number, zero = false): { w
     const bound = 1 / Math.sqrt(fanIn);
     return { weight: { kind: 'uniform', bound }, bias: { kind: 'uniform', bound } };
   }
-  return { weight: { kind: 'truncNormal', std: 0.02, bound: 2 }, bias: { kind: 'zeros' } };
+  const bound = scheme === 'trunc_normal_jax' ? 2 * 0.02 : 2;
+  return { weight: { kind: 'truncNormal', std: 0.02, bound }, bias: { kind: 'zeros' } };
 }
 
 export interface MlpSpec {

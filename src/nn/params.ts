@@ -24,10 +24,8 @@ export type Init =
   | { kind: 'zeros' }
   | { kind: 'ones' }
   | { kind: 'uniform'; bound: number } // U(-bound, bound): PyTorch nn.Linear uses 1/sqrt(fan_in)
-  // N(0, std²) with values outside [-bound, bound] redrawn. The bound is absolute, as in PyTorch's
-  // trunc_normal_(w, std, a=-2, b=2): tdmpc2's trunc_normal_(w, std=0.02) keeps the default ±2,
-  // 100 std away, so its weights are N(0, 0.02²) in effect (cutting at ±2 std instead shrinks the
-  // std by 12%).
+  // N(0, std²) with values outside [-bound, bound] redrawn; the bound is absolute (PyTorch's
+  // trunc_normal_ a/b), so JAX's cut at ±2 std is bound = 2·std (see nn/mlp.ts linearInit).
   | { kind: 'truncNormal'; std: number; bound: number };
 
 export interface TensorSpec {
