@@ -95,6 +95,9 @@ describe('config', () => {
     // Each algorithm's reference init: PyTorch's trunc_normal_ (tdmpc2), JAX's (bmpc-jax).
     expect(worldModelConfigFor(loadConfig(['algo=bmpc']), bmpc).init).toBe('trunc_normal_jax');
     expect(worldModelConfigFor(cfg, d).init).toBe('trunc_normal');
+    // ... and its dropout placement: Dense, LN, act, Dropout in bmpc-jax; Linear, Dropout, LN, act in tdmpc2.
+    expect(worldModelConfigFor(loadConfig(['algo=bmpc']), bmpc).valueDropoutPosition).toBe('after_act');
+    expect(worldModelConfigFor(cfg, d).valueDropoutPosition).toBe('before_norm');
     expect(() => deriveConfig(loadConfig(['termination=true']), cartpole)).toThrow(/termination/);
   });
 });

@@ -404,6 +404,8 @@ for (const simd of PATHS) {
           ['fill', (e, y) => e.fill(n, 0.1, y, 0)],
           ['axpy', (e, y) => e.axpy(n, -0.3, x, 0, y, 0)],
           ['scale', (e, y) => e.scale(n, 1.7, y, 0)],
+          ['mul', (e, y) => e.mul(n, x, 0, y0, 0, y, 0)],
+          ['mul in place', (e, y) => e.mul(n, y, 0, x, 0, y, 0)],
           ['polyak', (e, y) => e.polyak(n, 0.01, x, 0, y, 0)],
         ];
         for (const [name, f] of pairs) {
@@ -560,6 +562,7 @@ describeNative('native engine: memory', () => {
       ['mish negative n', (x) => x.mishForward(-1, f(2), 0, f(2), 0)],
       ['sum NaN n', (x) => x.sum(NaN, f(2), 0)],
       ['copy overlap', (x) => x.copy(4, same, 0, same.subarray(2), 0)],
+      ['mul shifted overlap', (x) => x.mul(4, same, 0, f(4), 0, same, 1)],
       ['gemm C overlaps A', (x) => x.gemm(false, false, 2, 2, 2, same, 0, f(4), 0, same, 2, null, 0, false)],
       ['gemm C overlaps B', (x) => x.gemm(false, true, 2, 2, 2, f(4), 0, same.subarray(1), 0, same, 0, null, 0, true)],
       ['gemm C overlaps bias', (x) => x.gemm(false, false, 2, 2, 2, f(4), 0, f(4), 0, same, 0, same, 3, false)],

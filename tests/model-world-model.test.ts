@@ -40,6 +40,9 @@ const variants: [string, Partial<WorldModelConfigInput>][] = [
   ['V(s), bmpc policy, dropout in all value layers, termination', {
     valueForm: 'V', policyForm: 'bmpc', dropout: 0.2, valueDropoutLayers: 'all', termination: true,
   }],
+  ['V(s), bmpc policy, dropout after the activation in all value layers (bmpc-jax)', {
+    valueForm: 'V', policyForm: 'bmpc', dropout: 0.2, valueDropoutLayers: 'all', valueDropoutPosition: 'after_act',
+  }],
   ['Q(s,a), tdmpc2 policy, 2 reward heads x 3 layers, 2 dynamics heads with priors', {
     valueForm: 'Q', policyForm: 'tdmpc2', dropout: 0.2, numRewardHeads: 2, numRewardLayers: 3, numDynamicsHeads: 2, priorScale: 0.5,
   }],

@@ -9,7 +9,7 @@ import { dropoutMask } from '../src/nn/dropout.js';
 import { Ensemble } from '../src/nn/ensemble.js';
 import { Linear } from '../src/nn/linear.js';
 import { Mlp, type MlpSpec } from '../src/nn/mlp.js';
-import { NormedLinear } from '../src/nn/normed-linear.js';
+import { NormedLinear, type DropoutPosition } from '../src/nn/normed-linear.js';
 import { ParamStore } from '../src/nn/params.js';
 import { SimNorm } from '../src/nn/simnorm.js';
 import { binValue, symexp, symlog, twoHot, twoHotInv } from '../src/nn/two-hot.js';
@@ -71,11 +71,16 @@ describe('Linear', () => {
 });
 
 describe('NormedLinear', () => {
-  const cases: [string, number, number, number][] = [['none', ACT_NONE, 1, 0], ['mish', ACT_MISH, 1, 0], ['simnorm', ACT_SIMNORM, 4, 0], ['mish+dropout', ACT_MISH, 1, 0.3]];
-  for (const [name, act, group, p] of cases) {
+  const cases: [string, number, number, number, DropoutPosition][] = [
+    ['none', ACT_NONE, 1, 0, 'before_norm'], ['mish', ACT_MISH, 1, 0, 'before_norm'], ['simnorm', ACT_SIMNORM, 4, 0, 'before_norm'],
+    ['mish+dropout', ACT_MISH, 1, 0.3, 'before_norm'],
+    ['mish+dropout after the activation (bmpc-jax)', ACT_MISH, 1, 0.3, 'after_act'],
+    ['simnorm+dropout after the activation', ACT_SIMNORM, 4, 0.3, 'after_act'],
+  ];
+  for (const [name, act, group, p, position] of cases) {
     it(`backward matches finite differences (${name})`, () => {
       const s = newStore();
-      const nl = new NormedLinear(s, 'nl', 3, 8, act as 0 | 1 | 2, group, p, { weight: { kind: 'zeros' }, bias: { kind: 'zeros' } });
+      const nl = new NormedLinear(s, 'nl', 3, 8, act as 0 | 1 | 2, group, p, { weight: { kind: 'zeros' }, bias: { kind: 'zeros' } }, position);
       finish(s, 3);
       const R = 4;
       const st = nl.createState(s, 6);
@@ -91,6 +96,9 @@ describe('NormedLinear', () => {
         const m = Array.from(st.mask!.subarray(0, R * 8));
         expect(m.some((v) => v === 0)).toBe(true);
         expect(m.every((v) => v === 0 || Math.abs(v - 1 / 0.7) < 1e-12)).toBe(true);
+        // After the activation a dropped unit's output is exactly 0 (before LayerNorm it is not).
+        const zeroed = m.map((v, i) => (v === 0 ? st.out[i] : null)).filter((v) => v !== null);
+        expect(zeroed.every((v) => v === 0)).toBe(position === 'after_act');
       }
     });
   }
@@ -120,6 +128,8 @@ describe('Mlp', () => {
     ['linear out', { inDim: 3, hidden: [6, 5], outDim: 4, outAct: 'linear', init: 'torch' }, false],
     ['simnorm out', { inDim: 3, hidden: [5], outDim: 8, outAct: ACT_SIMNORM, group: 4, init: 'trunc_normal' }, false],
     ['dropout, train', { inDim: 3, hidden: [6, 5], outDim: 4, outAct: 'linear', init: 'torch', dropout: [0.25, 0.25] }, true],
+    ['dropout after the activation, train', { inDim: 3, hidden: [6, 5], outDim: 4, outAct: 'linear', init: 'torch', dropout: [0.25, 0.25],
+      dropoutPosition: 'after_act' }, true],
   ];
   for (const [name, spec, train] of specs) {
     it(`backward matches finite differences (${name})`, () => {

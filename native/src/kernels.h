@@ -97,6 +97,7 @@ struct KernelTable {
   void (*fill)(Context&, i64 n, float value, float* dst);
   void (*axpy)(Context&, i64 n, double a, const float* x, float* y);
   void (*scale)(Context&, i64 n, double a, float* x);
+  void (*mul)(Context&, i64 n, const float* a, const float* b, float* out);
   void (*concat_columns)(Context&, i64 R, i64 D1, i64 D2, const float* a, const float* b, float* out);
   void (*split_columns_backward)(Context&, i64 R, i64 D1, i64 D2, const float* dout, float* da, float* db);
 

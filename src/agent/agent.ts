@@ -239,6 +239,7 @@ export function worldModelConfigFor(cfg: Config, derived: Derived): WorldModelCo
     numEncLayers: derived.numEncLayers, numQ: derived.numQ,
     numBins: cfg.num_bins, vmin: cfg.vmin, vmax: cfg.vmax, simnormDim: cfg.simnorm_dim, dropout: cfg.dropout,
     valueDropoutLayers: cfg.algo === 'bmpc' ? 'all' : 'first',
+    valueDropoutPosition: cfg.algo === 'bmpc' ? 'after_act' : 'before_norm', // bmpc-jax: Dense, LN, act, Dropout
     // Each algorithm's reference framework: PyTorch's trunc_normal_ for tdmpc2, JAX's for bmpc-jax.
     init: cfg.algo === 'bmpc' ? 'trunc_normal_jax' : 'trunc_normal',
     valueForm: cfg.value_form as 'Q' | 'V', policyForm: cfg.policy_form as 'tdmpc2' | 'bmpc',

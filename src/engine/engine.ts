@@ -176,6 +176,11 @@ export interface Engine {
   /** x[i] *= a. */
   scale(n: number, a: number, x: F32, xOff: number): void;
   /**
+   * out[i] = a[i] · b[i] (dropout masks applied after an activation, and their backward). out may
+   * be exactly a or b (in place); any other overlap is refused.
+   */
+  mul(n: number, a: F32, aOff: number, b: F32, bOff: number, out: F32, outOff: number): void;
+  /**
    * out [R, D1+D2] = [a | b] row by row, a [R,D1], b [R,D2] (dynamics/reward input z ⊕ a).
    */
   concatColumns(R: number, D1: number, D2: number, a: F32, aOff: number, b: F32, bOff: number, out: F32, outOff: number): void;

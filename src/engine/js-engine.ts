@@ -35,6 +35,11 @@ function mish(x: number): number {
 }
 
 /** d/dx x·tanh(sp(x)) = tanh(sp) + x · (1 - tanh²(sp)) · sigmoid(x). */
+/** Do (x, xOff) and (y, yOff) start at the same byte of the same memory? */
+function sameRange(x: F32, xOff: number, y: F32, yOff: number): boolean {
+  return x.buffer === y.buffer && x.byteOffset + xOff * x.BYTES_PER_ELEMENT === y.byteOffset + yOff * y.BYTES_PER_ELEMENT;
+}
+
 function mishGrad(x: number): number {
   if (x === Infinity) return 1; // the limit, as the native kernels give it (x·0 would be NaN)
   const t = Math.tanh(softplus(x));
@@ -629,6 +634,14 @@ export class JsEngine implements Engine {
   axpy(n: number, a: number, x: F32, xOff: number, y: F32, yOff: number): void {
     this.check.begin('axpy').dim('n', n).checkDims().buffer('x', x, xOff, n).buffer('y', y, yOff, n);
     for (let i = 0; i < n; i++) y[yOff + i] += a * x[xOff + i];
+  }
+
+  mul(n: number, a: F32, aOff: number, b: F32, bOff: number, out: F32, outOff: number): void {
+    const v = this.check.begin('mul').dim('n', n).checkDims().buffer('a', a, aOff, n).buffer('b', b, bOff, n).buffer('out', out, outOff, n);
+    // Elementwise: in place on the very same range is fine, a shifted overlap is not.
+    if (!sameRange(out, outOff, a, aOff)) v.noOverlap('out', out, outOff, n, 'a', a, aOff, n);
+    if (!sameRange(out, outOff, b, bOff)) v.noOverlap('out', out, outOff, n, 'b', b, bOff, n);
+    for (let i = 0; i < n; i++) out[outOff + i] = a[aOff + i] * b[bOff + i];
   }
 
   scale(n: number, a: number, x: F32, xOff: number): void {

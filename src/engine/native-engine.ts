@@ -240,6 +240,9 @@ export class NativeEngine implements Engine {
   axpy(n: number, a: number, x: F32, xOff: number, y: F32, yOff: number): void {
     this.n.axpy(n, a, x, xOff, y, yOff);
   }
+  mul(n: number, a: F32, aOff: number, b: F32, bOff: number, out: F32, outOff: number): void {
+    this.n.mul(n, a, aOff, b, bOff, out, outOff);
+  }
   scale(n: number, a: number, x: F32, xOff: number): void {
     this.n.scale(n, a, x, xOff);
   }

@@ -41,6 +41,8 @@ export interface WorldModelConfig {
   dropout: number;
   /** Which value hidden layers get dropout: 'first' (tdmpc2's mlp) or 'all' (BMPC). */
   valueDropoutLayers: 'first' | 'all';
+  /** Where value layers apply dropout: before LayerNorm (TD-MPC2) or after the activation (bmpc-jax). */
+  valueDropoutPosition: 'before_norm' | 'after_act';
   /** 'V': V(s), input z (BMPC); 'Q': Q(s,a), input z ⊕ a (TD-MPC2). */
   valueForm: ValueForm;
   /** Policy parameterization, see policy-head.ts. */
@@ -110,6 +112,7 @@ export function makeWorldModelConfig(input: WorldModelConfigInput): WorldModelCo
     simnormDim: input.simnormDim ?? 8,
     dropout: input.dropout ?? 0.01,
     valueDropoutLayers: input.valueDropoutLayers ?? 'first',
+    valueDropoutPosition: input.valueDropoutPosition ?? 'before_norm',
     valueForm: input.valueForm ?? 'Q',
     policyForm,
     logStdMin: input.logStdMin ?? (policyForm === 'bmpc' ? -5 : -10),
@@ -157,6 +160,7 @@ export function validateWorldModelConfig(cfg: WorldModelConfig): void {
   oneOf(cfg, 'valueForm', ['V', 'Q']);
   oneOf(cfg, 'policyForm', ['tdmpc2', 'bmpc']);
   oneOf(cfg, 'valueDropoutLayers', ['first', 'all']);
+  oneOf(cfg, 'valueDropoutPosition', ['before_norm', 'after_act']);
   oneOf(cfg, 'init', ['trunc_normal', 'trunc_normal_jax', 'torch']);
 }
 

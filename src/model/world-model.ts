@@ -100,6 +100,7 @@ function buildNetworks(e: Engine, s: ParamStore, cfg: WorldModelConfig): Network
   const valueNet = new Ensemble(e, s, 'value', cfg.numQ, Z, cfg.valueForm === 'Q' ? A : 0, {
     hidden: [M, M], outDim: NB, outAct: 'linear', init, zeroOutput: true,
     dropout: cfg.valueDropoutLayers === 'all' ? [cfg.dropout, cfg.dropout] : [cfg.dropout, 0],
+    dropoutPosition: cfg.valueDropoutPosition,
   });
   const value = s.endSegment();
   s.beginSegment('policy');

@@ -15,7 +15,7 @@
 //   the parameters (EMA target). The backward uses the parameters its forward used.
 import { ACT_MISH, type Activation, type Engine, type F32 } from '../engine/engine.js';
 import { Linear } from './linear.js';
-import { NormedLinear, type NormedLinearState } from './normed-linear.js';
+import { NormedLinear, type DropoutPosition, type NormedLinearState } from './normed-linear.js';
 import type { Init, ParamStore } from './params.js';
 import { checkRows, dropoutRng, type BackwardOptions, type ForwardOptions, type ParamRef } from './types.js';
 
@@ -51,6 +51,8 @@ export interface MlpSpec {
   group?: number;
   /** Dropout probability per hidden layer (missing entries: 0). */
   dropout?: number[];
+  /** Where hidden layers apply dropout (default before_norm, TD-MPC2's place). */
+  dropoutPosition?: DropoutPosition;
   init: InitScheme;
   /** Zero-init the output layer (tdmpc2 does this for the reward and Q/V heads). */
   zeroOutput?: boolean;
@@ -87,7 +89,8 @@ export class Mlp {
     const dims = [spec.inDim, ...spec.hidden];
     for (let i = 0; i < spec.hidden.length; i++) {
       const p = spec.dropout?.[i] ?? 0;
-      this.layers.push(new NormedLinear(store, `${name}.${i}`, dims[i], dims[i + 1], ACT_MISH, 1, p, linearInit(spec.init, dims[i])));
+      this.layers.push(new NormedLinear(store, `${name}.${i}`, dims[i], dims[i + 1], ACT_MISH, 1, p, linearInit(spec.init, dims[i]),
+        spec.dropoutPosition));
     }
     const last = dims[dims.length - 1];
     const init = linearInit(spec.init, last, spec.zeroOutput === true);

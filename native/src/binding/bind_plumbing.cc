@@ -103,6 +103,22 @@ static napi_value scale(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+static napi_value mul(napi_env env, napi_callback_info info) {
+  Call c(env, info, "mul");
+  if (!c.ok()) return nullptr;
+  const i64 n = c.dim(0, "n");
+  if (!c.check_dims()) return nullptr;
+  const float* a = c.buffer(1, 2, "a", double(n));
+  const float* b = c.buffer(3, 4, "b", double(n));
+  float* out = c.buffer(5, 6, "out", double(n));
+  // Elementwise: in place on the very same range is fine, a shifted overlap is not.
+  if (out != a) c.no_overlap("out", out, double(n), "a", a, double(n));
+  if (out != b) c.no_overlap("out", out, double(n), "b", b, double(n));
+  if (!c.ok()) return nullptr;
+  c.ctx().kernels->mul(c.ctx(), n, a, b, out);
+  return nullptr;
+}
+
 static napi_value concat_columns(napi_env env, napi_callback_info info) {
   Call c(env, info, "concatColumns");
   if (!c.ok()) return nullptr;
@@ -228,6 +244,7 @@ void add_plumbing_methods(Methods& m) {
   add_method(m, "fill", fill);
   add_method(m, "axpy", axpy);
   add_method(m, "scale", scale);
+  add_method(m, "mul", mul);
   add_method(m, "concatColumns", concat_columns);
   add_method(m, "splitColumnsBackward", split_columns_backward);
   add_method(m, "adamStep", adam_step);

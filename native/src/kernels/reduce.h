@@ -111,6 +111,12 @@ static void axpy_kernel(Context& ctx, i64 n, double a, const float* x, float* y)
   });
 }
 
+static void mul_kernel(Context& ctx, i64 n, const float* a, const float* b, float* out) {
+  for_chunks(ctx, n, [&](i64 i0, i64 i1) {
+    for (i64 i = i0; i < i1; ++i) out[i] = a[i] * b[i];
+  });
+}
+
 static void scale_kernel(Context& ctx, i64 n, double a, float* x) {
   for_chunks(ctx, n, [&](i64 i0, i64 i1) {
     for (i64 i = i0; i < i1; ++i) x[i] = float(double(x[i]) * a);

@@ -31,6 +31,7 @@ static const KernelTable kTable = {
     fill_kernel,
     axpy_kernel,
     scale_kernel,
+    mul_kernel,
     concat_columns_kernel,
     split_columns_backward_kernel,
     adam_kernel,
