@@ -167,15 +167,16 @@ describe('TD target on a tiny model, recomputed from its inference outputs', () 
     return z;
   };
 
-  for (const valueForm of ['V', 'Q'] as const) {
-    it(`${valueForm} form`, () => {
+  const cases = [['V', 'mean'], ['Q', 'mean'], ['Q', 'min2']] as const;
+  for (const [valueForm, qTarget] of cases) {
+    it(`${valueForm} form${valueForm === 'Q' ? `, q_target ${qTarget}` : ''}`, () => {
       const wm = tinyModel(valueForm);
       const S = 1;
       const ctx = {
         pol: wm.policyNet.createContext(N), rew: wm.rewardNet.createContext(N), val: wm.valueNet.createContext(N),
         dyn: wm.dynamicsNet.createContext(N),
       };
-      const td = new TdTargets(js, wm, B, H, S, 0.8, ctx);
+      const td = new TdTargets(js, wm, B, H, S, 0.8, qTarget, ctx);
       const z = latents();
       const zOff = valueForm === 'Q' ? B * Z : 0; // Q bootstraps from the next latents
       const reward = f64([0.5, -1, 2, 0.25]);
@@ -193,9 +194,27 @@ describe('TD target on a tiny model, recomputed from its inference outputs', () 
         wm.next(N, z, a, z1, 0, zOff);
         wm.value(N, z1, null, v, { target: true });
         for (let i = 0; i < N; i++) expected.push(r[i] + 0.8 * (1 - term[i]) * v[i]);
-      } else {
+      } else if (qTarget === 'mean') {
         wm.value(N, z, a, v, { target: true, zOff });
         for (let i = 0; i < N; i++) expected.push(reward[i] + 0.8 * (1 - term[i]) * v[i]);
+      } else {
+        // tdmpc2's clipped double Q: two distinct target heads, drawn once for the batch from the
+        // two counters after the policy noise; the per-row min of their values.
+        const K = wm.cfg.numQ;
+        const all = f64(new Array(K * N).fill(0));
+        wm.value(N, z, a, all, { target: true, zOff, reduce: 'all' });
+        const c = 1000 + N * 2;
+        const j = Math.floor(uniformAt(9, c) * K);
+        let l = Math.floor(uniformAt(9, c + 1) * (K - 1));
+        if (l >= j) l++;
+        for (let i = 0; i < N; i++) {
+          v[i] = Math.min(all[j * N + i], all[l * N + i]);
+          expected.push(reward[i] + 0.8 * (1 - term[i]) * v[i]);
+        }
+        // The min is below the mean of all heads wherever the heads disagree.
+        const mean = f64(new Array(N).fill(0));
+        wm.value(N, z, a, mean, { target: true, zOff });
+        expect(v.some((x, i) => x < mean[i] - 1e-9)).toBe(true);
       }
       for (let i = 0; i < N; i++) expect(y[i]).toBeCloseTo(expected[i], 12);
       // The target network differs from the online one, so the online value would give another y.
@@ -207,7 +226,7 @@ describe('TD target on a tiny model, recomputed from its inference outputs', () 
 
   it('num_rollouts averages the targets of independent policy samples', () => {
     const wm = tinyModel('V');
-    const mk = (S: number) => new TdTargets(js, wm, B, H, S, 0.8, {
+    const mk = (S: number) => new TdTargets(js, wm, B, H, S, 0.8, 'mean', {
       pol: wm.policyNet.createContext(S * N), rew: wm.rewardNet.createContext(S * N),
       val: wm.valueNet.createContext(S * N), dyn: wm.dynamicsNet.createContext(S * N),
     });

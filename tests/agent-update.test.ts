@@ -59,7 +59,7 @@ function options(over: Partial<UpdateOptions> & { policy?: Partial<UpdateOptions
   const base: UpdateOptions = {
     batchSize: B, horizon: H, discount: 0.9, seed: 11, rho: 0.7, rhoNormalize: false,
     consistencyCoef: 20, rewardCoef: 0.3, valueCoef: 0.2, terminationCoef: 0.5, numRollouts: 1,
-    imagineInitialSource: 'encoder',
+    imagineInitialSource: 'encoder', qTarget: 'min2',
     policy: {
       objective: 'distill', entropyCoef: 0.05, qScaleTau: 0.3, fixKlOrder: true, klScaleTau: 0.3,
       expertStdScale: 1.5, expertStdMin: 0.1, startEntropyCoeff: 0.02, endEntropyCoeff: 0.2,

@@ -2,12 +2,16 @@
 //
 //   V form (BMPC):   y_i = mean_s [ r(z'_i, a_is) + γ (1 - d_i) · mean_k V̄_k(next(z'_i, a_is)) ]
 //                    z'_i = enc(o_t) (imagine_initial_source = encoder) or the rollout latent z_t.
-//   Q form (TD-MPC2): y_i = r_i + γ (1 - d_i) · mean_s mean_k Q̄_k(z''_i, a_is)
-//                    z''_i = enc(o_{t+1}) (encoder) or the rollout latent z_{t+1}; r_i the stored reward.
+//   Q form (TD-MPC2): y_i = r_i + γ (1 - d_i) · mean_s min(Q̄_j, Q̄_l)(z''_i, a_is)   (q_target = min2)
+//                    y_i = r_i + γ (1 - d_i) · mean_s mean_k Q̄_k(z''_i, a_is)        (q_target = mean)
+//                    z''_i = enc(o_{t+1}) (encoder) or the rollout latent z_{t+1}; r_i the stored reward;
+//                    j ≠ l two target heads drawn per update (tdmpc2: Q(..., return_type='min',
+//                    target=True) takes randperm(num_q)[:2] once per call), the clipped double-Q
+//                    pessimism against overestimation.
 // a_is ~ π(·|z) (online policy, s < S = num_rollouts samples per state), V̄/Q̄ the EMA target
 // ensemble, d_i the stored termination flag of step t (tdmpc2: `discount * (1 - terminated)`).
-// Choice: the bootstrap is the mean over ALL target heads (seed 000 §4 "global bootstrap"), not
-// tdmpc2's min/avg of two random heads; it is deterministic and matches bmpc-jax.
+// The V form bootstraps from the mean over ALL target heads (seed 000 §4 "global bootstrap", as
+// bmpc-jax); q_target = mean gives the Q form the same.
 // Choice: target passes run without dropout (inference mode), so a target is a function of the
 // parameters and the policy noise only.
 //
@@ -18,6 +22,7 @@ import type { DynamicsContext } from '../model/dynamics.js';
 import type { PolicyContext } from '../model/policy.js';
 import type { WorldModel } from '../model/world-model.js';
 import { tdTarget } from './losses.js';
+import { uniformAt } from '../engine/rng.js';
 
 export interface TdContexts {
   /** All sized for >= S·N rows; dyn only needed by V models. */
@@ -39,7 +44,7 @@ export class TdTargets {
 
   constructor(
     private readonly engine: Engine, private readonly wm: WorldModel, readonly B: number, readonly H: number,
-    readonly S: number, readonly discount: number, private readonly ctx: TdContexts,
+    readonly S: number, readonly discount: number, readonly qTarget: 'min2' | 'mean', private readonly ctx: TdContexts,
   ) {
     const { latentDim: Z, numQ: K, numRewardHeads: Kr, valueForm } = wm.cfg;
     if (valueForm === 'V' && !ctx.dyn) throw new Error('TdTargets: a V model needs a dynamics context');
@@ -53,9 +58,9 @@ export class TdTargets {
     this.yAll = s.alloc(S * N);
   }
 
-  /** Counters one compute() consumes (policy noise). */
+  /** Counters one compute() consumes: policy noise, then two for the min2 head draw. */
   counters(): number {
-    return this.S * this.N * this.wm.cfg.actionDim;
+    return this.S * this.N * this.wm.cfg.actionDim + 2;
   }
 
   /**
@@ -88,7 +93,12 @@ export class TdTargets {
       for (let s = 0; s < S; s++) tdTarget(N, this.discount, this.r, s * N, this.v, s * N, term, 0, this.yAll, s * N);
     } else {
       wm.valueNet.forward(ctx.val, SN, zs, zsOff, a, 0, null, 0, tgt);
-      this.decodeMean(K, SN, ctx.val.out, ctx.val.outOff, NB, vmin, vmax, this.v);
+      if (this.qTarget === 'min2' && K > 1) {
+        const c = counter + SN * wm.cfg.actionDim;
+        this.decodeMin2(K, SN, ctx.val.out, ctx.val.outOff, NB, vmin, vmax, uniformAt(seed, c), uniformAt(seed, c + 1), this.v);
+      } else {
+        this.decodeMean(K, SN, ctx.val.out, ctx.val.outOff, NB, vmin, vmax, this.v);
+      }
       for (let s = 0; s < S; s++) tdTarget(N, this.discount, reward, 0, this.v, s * N, term, 0, this.yAll, s * N);
     }
     // Average over the S policy samples.
@@ -96,6 +106,22 @@ export class TdTargets {
     for (let s = 1; s < S; s++) e.axpy(N, 1, this.yAll, s * N, this.y, 0);
     if (S > 1) e.scale(N, 1 / S, this.y, 0);
     return this.y;
+  }
+
+  /**
+   * out [R] = elementwise min of two distinct heads j ≠ l of the decoded logits [K, R, NB], drawn
+   * uniformly from u1, u2 ∈ [0, 1) (one draw for all rows, as tdmpc2's one randperm per call).
+   */
+  private decodeMin2(K: number, R: number, logits: F32, logitsOff: number, NB: number, vmin: number, vmax: number,
+    u1: number, u2: number, out: F32): void {
+    const j = Math.min(K - 1, Math.floor(u1 * K));
+    let l = Math.min(K - 2, Math.floor(u2 * (K - 1)));
+    if (l >= j) l++;
+    const e = this.engine;
+    e.twoHotDecode(R, NB, vmin, vmax, logits, logitsOff + j * R * NB, this.decoded, 0);
+    e.twoHotDecode(R, NB, vmin, vmax, logits, logitsOff + l * R * NB, this.decoded, R);
+    const d = this.decoded;
+    for (let i = 0; i < R; i++) out[i] = Math.min(d[i], d[R + i]);
   }
 
   /** out [R] = mean over K heads of the decoded logits [K, R, NB]. */

@@ -16,6 +16,8 @@ export interface UpdateOptions {
   terminationCoef: number;
   numRollouts: number;
   imagineInitialSource: 'encoder' | 'rollout';
+  /** Q form's TD bootstrap: min of 2 random target heads (tdmpc2) or the mean of all of them. */
+  qTarget: 'min2' | 'mean';
   policy: Omit<PolicyObjectiveConfig, 'rho' | 'rhoNormalize' | 'discount'>;
   lr: number;
   encLrScale: number;
@@ -39,7 +41,7 @@ export function updateOptionsFromConfig(cfg: Config, discount: number): UpdateOp
     rho: n('rho'), rhoNormalize: f('rho_normalize'),
     consistencyCoef: n('consistency_coef'), rewardCoef: n('reward_coef'), valueCoef: n('value_coef'),
     terminationCoef: n('termination_coef'), numRollouts: n('num_rollouts'),
-    imagineInitialSource: c.imagine_initial_source as 'encoder' | 'rollout',
+    imagineInitialSource: c.imagine_initial_source as 'encoder' | 'rollout', qTarget: c.q_target as 'min2' | 'mean',
     policy: {
       objective: c.policy_objective as 'max_q' | 'distill', entropyCoef: n('entropy_coef'), qScaleTau: n('tau'),
       fixKlOrder: f('fix_kl_order'), klScaleTau: n('kl_scale_tau'), expertStdScale: n('expert_std_scale'),

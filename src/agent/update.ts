@@ -108,7 +108,7 @@ export class Updater {
       pol: wm.policyNet.createContext(big),
       term: wm.terminationNet ? wm.terminationNet.createContext(N) : null,
     };
-    this.td = new TdTargets(engine, wm, B, H, S, opts.discount, {
+    this.td = new TdTargets(engine, wm, B, H, S, opts.discount, opts.qTarget, {
       pol: this.ctx.pol, rew: this.ctx.rew, val: this.ctx.val, dyn: dynBig,
     });
     this.pi = new PolicyObjective(engine, wm, B, H, { ...opts.policy, rho: opts.rho, rhoNormalize: opts.rhoNormalize, discount: opts.discount }, {

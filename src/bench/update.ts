@@ -24,7 +24,7 @@ const H = 3;
 export const UPDATE_OPTIONS: UpdateOptions = {
   batchSize: B, horizon: H, discount: 0.99, seed: 1, rho: 0.5, rhoNormalize: false,
   consistencyCoef: 20, rewardCoef: 0.1, valueCoef: 0.1, terminationCoef: 1, numRollouts: 1,
-  imagineInitialSource: 'rollout',
+  imagineInitialSource: 'rollout', qTarget: 'min2',
   policy: {
     objective: 'distill', entropyCoef: 0, qScaleTau: 0.01, fixKlOrder: true, klScaleTau: 0.01,
     expertStdScale: 1, expertStdMin: 1e-3, startEntropyCoeff: 0, endEntropyCoeff: 0,

@@ -99,6 +99,7 @@ export const SCHEMA = {
   termination_coef: { type: float(0), default: 1, doc: 'termination loss weight' },
   num_rollouts: { type: int(1, 64), default: 1, doc: 'policy samples per state for the TD target' },
   imagine_initial_source: { type: oneOf('encoder', 'rollout'), default: 'encoder', doc: 'TD-target imagination starts from encoder latents (BMPC) or dynamics rollout latents' },
+  q_target: { type: oneOf('min2', 'mean'), default: 'min2', doc: "Q form's TD bootstrap: min of 2 random target heads (tdmpc2's clipped double Q) or the mean of all heads; V form always takes the mean (BMPC)" },
 
   // ---------------------------------------------------------------- policy objective
   policy_objective: { type: oneOf('max_q', 'distill'), default: 'max_q', doc: "'max_q' (TD-MPC2: maximize value + entropy) or 'distill' (BMPC: KL to the stored expert)" },
