@@ -61,7 +61,7 @@ function options(over: Partial<UpdateOptions> & { policy?: Partial<UpdateOptions
     consistencyCoef: 20, rewardCoef: 0.3, valueCoef: 0.2, terminationCoef: 0.5, numRollouts: 1,
     imagineInitialSource: 'encoder', qTarget: 'min2',
     policy: {
-      objective: 'distill', entropyCoef: 0.05, qScaleTau: 0.3, fixKlOrder: true, klScaleTau: 0.3,
+      objective: 'distill', entropyCoef: 0.05, qScaleTau: 0.3, fixKlOrder: true, klReduce: 'mean', klScaleTau: 0.3,
       expertStdScale: 1.5, expertStdMin: 0.1, startEntropyCoeff: 0.02, endEntropyCoeff: 0.2,
     },
     lr: 1e-3, encLrScale: 0.3, piLrScale: 1, optimizer: 'adam', weightDecay: 0, gradClipNorm: 20,
@@ -154,6 +154,23 @@ describe('update gradients vs finite differences (float64)', () => {
       numRollouts: 3, policy: { objective: 'distill', fixKlOrder: false, startEntropyCoeff: 0.3, endEntropyCoeff: 0.3 },
     }));
     expectGradientsMatch(gradientCheck(wm, up, makeBatch({ nanExpert: true }), 0.9));
+  });
+
+  it('V form, BMPC policy, distill KL(pi||expert) summed over action dims (bmpc-jax), dropout after the activation', () => {
+    const wm = makeModel({ valueForm: 'V', policyForm: 'bmpc', dropout: 0.2, valueDropoutLayers: 'all', valueDropoutPosition: 'after_act' });
+    const up = new Updater(js, wm, options({ policy: { objective: 'distill', fixKlOrder: false, klReduce: 'sum' } }));
+    expectGradientsMatch(gradientCheck(wm, up, makeBatch(), 0.5));
+    // On the same model and batch, the KL averaged over dims is 1/A of the summed one.
+    const batch = makeBatch();
+    const kl = (reduce: 'mean' | 'sum') => {
+      const m = makeModel({ valueForm: 'V', policyForm: 'bmpc', dropout: 0.2, valueDropoutLayers: 'all', valueDropoutPosition: 'after_act' });
+      m.params.set(wm.params);
+      m.valueTarget.set(wm.valueTarget);
+      const u = new Updater(js, m, options({ policy: { objective: 'distill', fixKlOrder: false, klReduce: reduce } }));
+      u.computeGradients(batch, 0.5);
+      return u.info.kl;
+    };
+    expect(kl('sum')).toBeCloseTo(kl('mean') * wm.cfg.actionDim, 9);
   });
 });
 

@@ -41,6 +41,8 @@ export interface PolicyObjectiveConfig {
   qScaleTau: number;
   /** distill. */
   fixKlOrder: boolean;
+  /** The KL over action dims: averaged (TD-MPC2 fork) or summed (bmpc-jax, MultivariateNormalDiag). */
+  klReduce: 'mean' | 'sum';
   klScaleTau: number;
   expertStdScale: number;
   expertStdMin: number;
@@ -187,10 +189,11 @@ export class PolicyObjective {
     else e.gaussianKlForward(n, head.mean, 0, head.logStd, 0, this.eMean, 0, this.eLogStd, 0, this.klEl, 0);
     let klSum = 0;
     let nValid = 0;
+    const perDim = cfg.klReduce === 'sum' ? 1 : 1 / A; // d klRow / d klEl
     for (let r = 0; r < N1; r++) {
       let s = 0;
       for (let j = 0; j < A; j++) s += this.klEl[r * A + j];
-      this.klRow[r] = this.valid[r] ? s / A : NaN;
+      this.klRow[r] = this.valid[r] ? s * perDim : NaN;
       if (this.valid[r]) { klSum += this.klRow[r]; nValid++; }
     }
     this.stats.kl = nValid > 0 ? klSum / nValid : 0;
@@ -214,9 +217,9 @@ export class PolicyObjective {
     }
     this.stats.loss = loss;
     if (!backward) return;
-    // dKL per element = rowCoef / (scale·A); the policy is the second (fix_kl_order) or first argument.
+    // dKL per element = rowCoef · perDim / scale; the policy is the second (fix_kl_order) or first argument.
     for (let r = 0; r < N1; r++) {
-      const g = this.rowCoef[r] / (scale * A);
+      const g = (this.rowCoef[r] * perDim) / scale;
       for (let j = 0; j < A; j++) this.klEl[r * A + j] = g; // reuse klEl as dout
       this.dentropy[r] = -alpha * this.rowCoef[r];
     }

@@ -105,6 +105,7 @@ export const SCHEMA = {
   policy_objective: { type: oneOf('max_q', 'distill'), default: 'max_q', doc: "'max_q' (TD-MPC2: maximize value + entropy) or 'distill' (BMPC: KL to the stored expert)" },
   entropy_coef: { type: float(0), default: 1e-4, doc: 'entropy bonus (max_q)' },
   fix_kl_order: { type: bool, default: true, doc: 'distill: KL(expert || policy) if true, KL(policy || expert) if false' },
+  kl_reduce: { type: oneOf('mean', 'sum'), default: 'mean', doc: "distill: the KL over action dims, averaged (seed 000's TD-MPC2 fork) or summed (bmpc-jax's MultivariateNormalDiag)" },
   kl_scale_tau: { type: float(0, 1), default: 0.01, doc: 'distill: EMA rate of the 5-95 percentile KL scale (floored at 1)' },
   expert_std_scale: { type: float(0), default: 1.5, doc: 'distill: expert std multiplier' },
   expert_std_min: { type: float(0), default: 0.1, doc: 'distill: expert std floor' },
