@@ -398,16 +398,21 @@ describe('wrappers and custom tasks', () => {
   it("accumulates rewards by 'sum' or 'discounted' over the action repeat", async () => {
     const sum = await TaskEnv.create(sliderTask('slider-sum', false), { actionRepeat: 3 });
     const disc = await TaskEnv.create(sliderTask('slider-disc', false), { actionRepeat: 3, rewardMode: 'discounted', rewardDiscount: 0.9 });
+    // bmpc's preset: dm_control's time_step.discount is 1, so its discounted sum is the plain sum.
+    const bmpc = await TaskEnv.create(sliderTask('slider-bmpc', false), { actionRepeat: 3, rewardMode: 'discounted' });
     try {
       const obs = new Float32Array(2);
       sum.reset(obs);
       disc.reset(obs);
+      bmpc.reset(obs);
       expect(sum.step([0], obs)).toBe(3);
       expect(disc.step([0], obs)).toBeCloseTo(1 + 0.9 + 0.81, 12);
+      expect(bmpc.step([0], obs)).toBe(3);
       expect(sum.maxEpisodeSteps).toBe(17); // ceil(50 control steps / 3)
     } finally {
       sum.dispose();
       disc.dispose();
+      bmpc.dispose();
     }
     await expect(TaskEnv.create(sliderTask('slider-bad', false), { rewardMode: 'mean' as 'sum' })).rejects.toThrow(/rewardMode/);
     await expect(TaskEnv.create(sliderTask('slider-bad2', false), { actionRepeat: 0 })).rejects.toThrow(/actionRepeat/);

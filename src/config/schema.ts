@@ -28,7 +28,7 @@ export const SCHEMA = {
   // ---------------------------------------------------------------- environment
   task: { type: str, default: 'cartpole-swingup', doc: 'task name (see `tdmpc tasks`)' },
   action_repeat: { type: int(1, 100), default: 2, doc: 'physics control steps per agent step' },
-  reward_accumulation: { type: oneOf('sum', 'discounted'), default: 'sum', doc: "action-repeat reward: 'sum' (TD-MPC2) or 'discounted' (BMPC)" },
+  reward_accumulation: { type: oneOf('sum', 'discounted'), default: 'sum', doc: "action-repeat reward: 'sum' (TD-MPC2) or 'discounted' (bmpc-jax: by dm_control's step discount, 1 on DMControl tasks)" },
   episode_length: { type: int(1), default: null, nullable: true, doc: 'agent steps per episode (null: the task default, 500 for DMControl)' },
   num_envs: { type: int(1, 4096), default: 1, doc: 'environments stepped together per actor (vectorized)' },
 

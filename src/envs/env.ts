@@ -1,8 +1,9 @@
 // TaskEnv: one task on one Physics with the TD-MPC2 / BMPC wrappers applied, in one class so the
 // step path is a single allocation-free loop:
 //   * actions in [-1, 1] are scaled to the actuators' ctrlrange (dm_control action_scale wrapper);
-//   * action repeat (default 2) with reward accumulation 'sum' (TD-MPC2) or 'discounted' (BMPC:
-//     reward += r * discount; discount *= d);
+//   * action repeat (default 2) with reward accumulation 'sum' (TD-MPC2) or 'discounted' (bmpc-jax's
+//     ActionRepeatWrapper: reward += r * discount; discount *= d, where d is dm_control's
+//     time_step.discount: 1 on every step a DMControl task takes, so it sums the same);
 //   * a time limit in agent steps (default: dm_control's control steps / repeat = 500), reported as
 //     truncated; episodic tasks report terminated when task.terminated(physics) becomes true;
 //   * float32 observations, the dm_control observation dict flattened in key order;
@@ -20,7 +21,11 @@ export interface EnvOptions {
   actionRepeat?: number;
   /** How rewards of the repeated control steps add up (default 'sum'). */
   rewardMode?: RewardMode;
-  /** Per-control-step discount d for rewardMode 'discounted' (default 0.99). */
+  /**
+   * Per-control-step discount d for rewardMode 'discounted'. Default 1: bmpc-jax multiplies by
+   * dm_control's time_step.discount, which is 1 except at a terminal step (after which the repeat
+   * stops anyway).
+   */
   rewardDiscount?: number;
   /** Agent steps per episode (default: the task's control steps / actionRepeat, rounded up). */
   maxEpisodeSteps?: number;
@@ -77,7 +82,7 @@ export class TaskEnv {
   ) {
     this.actionRepeat = options.actionRepeat ?? 2;
     this.rewardMode = options.rewardMode ?? 'sum';
-    this.rewardDiscount = options.rewardDiscount ?? 0.99;
+    this.rewardDiscount = options.rewardDiscount ?? 1;
     if (!Number.isInteger(this.actionRepeat) || this.actionRepeat < 1) {
       throw new EnvError(`actionRepeat must be a positive integer (got ${options.actionRepeat})`);
     }
