@@ -251,7 +251,7 @@ describe('distillation KL against the expert', () => {
     const A = 2;
     const cfg = {
       objective: 'distill' as const, rho: 0.5, rhoNormalize: true, discount: 0.9, entropyCoef: 0, qScaleTau: 0.01,
-      fixKlOrder: true, klScaleTau: 1, expertStdScale: 1.5, expertStdMin: 0.1, startEntropyCoeff: 0, endEntropyCoeff: 0,
+      fixKlOrder: true, klReduce: 'mean' as const, klScaleTau: 1, expertStdScale: 1.5, expertStdMin: 0.1, startEntropyCoeff: 0, endEntropyCoeff: 0,
     };
     const pol = wm.policyNet.createContext(N1);
     const obj = new PolicyObjective(js, wm, B, H, cfg, { pol, val: null, rew: null, dyn: null });
@@ -271,14 +271,15 @@ describe('distillation KL against the expert', () => {
       }
       kl.push(s / A);
     }
-    expect(st.kl).toBeCloseTo(kl.reduce((x, y) => x + y) / N1, 12);
+    // Distillation trains on the first H steps (pi(z[:-1])): the last step is left out.
+    expect(st.kl).toBeCloseTo((kl[0] + kl[1]) / 2, 12);
     // klScaleTau = 1: the scale is the t = 0 rows' percentile range, floored at 1.
     const lo = Math.min(kl[0], kl[1]);
     const hi = Math.max(kl[0], kl[1]);
     const scale = Math.max(1, 0.9 * (hi - lo));
     expect(st.scale).toBeCloseTo(scale, 12);
-    // Normalized rho over H+1 = 2 steps: w = [2/3, 1/3].
-    const loss = (2 / 3) * ((kl[0] + kl[1]) / 2) / scale + (1 / 3) * ((kl[2] + kl[3]) / 2) / scale;
+    // Normalized rho over the H = 1 trained step: w = [1], and 0 for t = H.
+    const loss = ((kl[0] + kl[1]) / 2) / scale;
     expect(st.loss).toBeCloseTo(loss, 12);
   });
 

@@ -9,14 +9,17 @@
 //                     Choice: mean over all heads instead of tdmpc2's average of 2 random heads
 //                     (same expectation, deterministic, and what seed 000 §4 reduces with).
 //   distill (BMPC):   L = Σ_t w_t · mean_b ( KL / s - α · entropy )
-//                     KL = mean over action dims of KL(expert || π) (fix_kl_order) or KL(π || expert),
+//                     KL = mean (or sum, kl_reduce) over action dims of KL(expert || π) (fix_kl_order)
+//                     or KL(π || expert),
 //                     expert std = max(stored std · expert_std_scale, expert_std_min),
 //                     s = percentile scale of KL at t = 0 (bmpc-jax: EMA then floor at 1, rate kl_scale_tau),
 //                     α = start_entropy_coeff + (end - start) · progress (linear schedule),
 //                     entropy = -log π(a|z) of the reparameterized sample (tdmpc2's `entropy`).
 //                     Rows whose stored expert is NaN (an episode's final observation) are left out of
 //                     the batch mean of their step.
-// w_t = rhoWeights(rho, H+1, rho_normalize) (see losses.ts).
+// w_t = rhoWeights(rho, T, rho_normalize) (see losses.ts) over the steps each reference trains on:
+// max_q all T = H+1 latents (tdmpc2's update_pi(zs)), distill the first T = H (bmpc-jax and the
+// TD-MPC2 fork's pi(z[:-1])); w_H = 0 for distill.
 //
 // Dims: B batch, H horizon, N1 = (H+1)·B rows (row = t·B + b), Z latent, A actions, NB bins, K heads.
 import type { Engine, F32 } from '../engine/engine.js';
@@ -106,7 +109,9 @@ export class PolicyObjective {
     const { actionDim: A, numBins: NB, numQ: K, numRewardHeads: Kr, latentDim: Z, valueForm } = wm.cfg;
     const N1 = (this.N1 = (H + 1) * B);
     const s = wm.store;
-    this.w = rhoWeights(cfg.rho, H + 1, cfg.rhoNormalize);
+    const w = new Float64Array(H + 1); // distill: w_H stays 0
+    rhoWeights(cfg.rho, cfg.objective === 'max_q' ? H + 1 : H, cfg.rhoNormalize, w);
+    this.w = w;
     this.rowCoef = s.alloc(N1);
     const maxQ = cfg.objective === 'max_q';
     this.scale = maxQ ? new PercentileScale(cfg.qScaleTau, 'sample', B) : new PercentileScale(cfg.klScaleTau, 'ema', B);
@@ -194,7 +199,7 @@ export class PolicyObjective {
       let s = 0;
       for (let j = 0; j < A; j++) s += this.klEl[r * A + j];
       this.klRow[r] = this.valid[r] ? s * perDim : NaN;
-      if (this.valid[r]) { klSum += this.klRow[r]; nValid++; }
+      if (this.valid[r] && r < H * B) { klSum += this.klRow[r]; nValid++; } // the trained steps t < H
     }
     this.stats.kl = nValid > 0 ? klSum / nValid : 0;
     // Scale from the t = 0 rows (NaN rows are skipped by the scale).
