@@ -87,6 +87,7 @@ describe('config', () => {
     expect(d.latentDim).toBe(MODEL_SIZES[1].latentDim);
     const humanoid = deriveConfig(cfg, { ...cartpole, actionDim: 21 });
     expect(humanoid.iterations).toBe(8);
+    expect(deriveConfig(loadConfig(['iterations=4']), { ...cartpole, actionDim: 21 }).iterations).toBe(6); // tdmpc2: += 2
     const coef = deriveConfig(loadConfig(['seed_steps_coef=2', 'num_envs=4']), cartpole);
     expect(coef.seedSteps).toBe(4000);
     const bmpc = deriveConfig(loadConfig(['algo=bmpc']), cartpole);

@@ -99,7 +99,8 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
     discount: discountHeuristic(episodeLength, cfg.discount_denom, cfg.discount_min, cfg.discount_max),
     seedSteps,
     pretrainUpdates,
-    iterations: task.actionDim >= 20 ? Math.max(cfg.iterations, 8) : cfg.iterations,
+    // tdmpc2: `iterations += 2 * int(action_dim >= 20)` (humanoid, dog: 6 -> 8).
+    iterations: cfg.iterations + (task.actionDim >= 20 ? 2 : 0),
     encDim: dims.enc_dim,
     mlpDim: dims.mlp_dim,
     latentDim: dims.latent_dim,

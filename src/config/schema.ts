@@ -114,7 +114,7 @@ export const SCHEMA = {
 
   // ---------------------------------------------------------------- planning
   mpc: { type: bool, default: true, doc: 'act with the MPPI planner (false: the policy prior)' },
-  iterations: { type: int(1, 64), default: 6, doc: 'MPPI iterations (8 when action_dim >= 20, see derive)' },
+  iterations: { type: int(1, 64), default: 6, doc: 'MPPI iterations (2 more when action_dim >= 20, as tdmpc2)' },
   num_samples: { type: int(1), default: 512, doc: 'Gaussian action sequences per iteration' },
   num_elites: { type: int(1), default: 64, doc: 'elite sequences' },
   num_pi_trajs: { type: int(0), default: 24, doc: 'policy-prior sequences' },
