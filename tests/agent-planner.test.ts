@@ -83,7 +83,7 @@ function preferenceModel(): WorldModel {
 function opts(over: Partial<PlannerOptions> = {}): PlannerOptions {
   return {
     horizon: 3, iterations: 6, numSamples: 256, numElites: 32, numPiTrajs: 8, minStd: 0.05, maxStd: 2,
-    temperature: 0.5, discount: 0.9, emaValue: false, policySeedNoise: 0, expertMeanFromAction: false, ...over,
+    temperature: 0.5, discount: 0.9, emaValue: false, policySeedNoise: 0, expertMeanFromAction: false, evalElite: 'best', ...over,
   };
 }
 
@@ -164,10 +164,39 @@ describe('planner over the world-model adapter', () => {
     }
   });
 
-  it('expert mean can be the chosen action instead of the planner mean', () => {
+  it('expert mean can be the chosen elite action (before exploration noise) instead of the planner mean', () => {
     const wm = preferenceModel();
-    const out = new MppiPlanner(js, new WorldModelPlanner(wm), opts({ expertMeanFromAction: true }), 1, 3).plan(1, obs(1), 0, false);
-    expect(arr(out.expertMean)).toEqual(arr(out.action));
+    const greedy = new MppiPlanner(js, new WorldModelPlanner(wm), opts({ expertMeanFromAction: true }), 1, 3).plan(1, obs(1), 0, true);
+    expect(arr(greedy.expertMean)).toEqual(arr(greedy.action)); // no noise in eval mode
+    const planner = new MppiPlanner(js, new WorldModelPlanner(wm), opts({ expertMeanFromAction: true }), 1, 3);
+    const out = planner.plan(1, obs(1), 0, false);
+    expect(arr(out.expertMean)).not.toEqual(arr(out.action)); // the action carries the noise, the expert not
+    const inner = planner as unknown as { actions: F32 };
+    let found = false; // the expert mean is one candidate's first action
+    for (let row = 0; row < 264 && !found; row++) {
+      found = arr(out.expertMean).every((v, k) => v === inner.actions[row * A + k]);
+    }
+    expect(found).toBe(true);
+  });
+
+  it('eval elite: tdmpc2 draws by the elite weights (no noise), BMPC takes the best', () => {
+    const wm = preferenceModel();
+    const pm = new WorldModelPlanner(wm);
+    const draws = new Set<string>();
+    const planner = new MppiPlanner(js, pm, opts({ iterations: 2, evalElite: 'sample', temperature: 0.01 }), 1, 5);
+    for (let i = 0; i < 20; i++) {
+      planner.resetAllWarmStarts();
+      draws.add(arr(planner.plan(1, obs(1), 0, true).action).join(','));
+    }
+    expect(draws.size).toBeGreaterThan(1); // low temperature: nearly uniform over the elites
+    const best = new MppiPlanner(js, pm, opts({ iterations: 2, evalElite: 'best', temperature: 0.01 }), 1, 5);
+    const firsts = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      best.resetAllWarmStarts();
+      best.rng.counter = 0;
+      firsts.add(arr(best.plan(1, obs(1), 0, true).action).join(','));
+    }
+    expect(firsts.size).toBe(1);
   });
 
   it('warm start: the next plan starts from the previous mean shifted by one step', () => {

@@ -263,5 +263,6 @@ export function plannerOptions(cfg: Config, derived: Derived): PlannerOptions {
     emaValue: cfg.planner_ema_value,
     policySeedNoise: cfg.policy_seed_noise,
     expertMeanFromAction: cfg.expert_mean_source === 'action',
+    evalElite: cfg.algo === 'bmpc' ? 'best' : 'sample',
   };
 }

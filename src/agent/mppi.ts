@@ -49,8 +49,13 @@ export interface PlannerOptions {
   emaValue: boolean;
   /** Std of Gaussian noise added to policy-prior actions (TD-MPC2 option). */
   policySeedNoise: number;
-  /** Store the chosen action (instead of the planner mean) as the expert mean. */
+  /** Store the chosen elite's first action (before exploration noise; BMPC) as the expert mean. */
   expertMeanFromAction: boolean;
+  /**
+   * Which elite an evaluation acts with: a draw by the elite weights like in training (tdmpc2's
+   * _plan samples in eval mode too and only drops the noise) or the highest-valued one (BMPC).
+   */
+  evalElite: 'sample' | 'best';
 }
 
 export interface PlanOutputs {
@@ -235,7 +240,7 @@ export class MppiPlanner {
     for (let b = 0; b < B; b++) {
       const eBase = b * E;
       let chosen = 0;
-      if (evalMode) {
+      if (evalMode && this.opts.evalElite === 'best') {
         let best = -Infinity;
         for (let e = 0; e < E; e++) {
           const v = this.values[b * P + this.eliteIdx[eBase + e]];
@@ -257,11 +262,12 @@ export class MppiPlanner {
       const row = b * P + this.eliteIdx[eBase + chosen];
       for (let k = 0; k < A; k++) {
         const i0 = (b * H) * A + k; // first step of mean/std
-        let a = this.actions[row * A + k];
+        const elite = this.actions[row * A + k];
+        let a = elite;
         if (!evalMode) a += this.std[i0] * normalAtCounter(this.rng.seed, noiseCounter + b * A + k);
         a = a < -1 ? -1 : a > 1 ? 1 : a;
         out.action[b * A + k] = a;
-        out.expertMean[b * A + k] = this.opts.expertMeanFromAction ? a : this.mean[i0];
+        out.expertMean[b * A + k] = this.opts.expertMeanFromAction ? elite : this.mean[i0];
         out.expertStd[b * A + k] = this.std[i0];
       }
       if (useWarmStart) {
