@@ -19,6 +19,7 @@ import type { RateLimiter } from '../src/runtime/rate-limiter.js';
 import type { BlockWriter } from '../src/metrics/block.js';
 import { yieldToEventLoop } from '../src/runtime/atomics.js';
 import type { ActorInit, ActorStats } from '../src/runtime/control.js';
+import { SeedingExpert, type SeedingExpertMode } from '../src/agent/seeding-expert.js';
 
 export class InjectedFault extends Error {
   override name = 'InjectedFault';
@@ -45,7 +46,7 @@ export class Actor {
   private readonly rng: RngStream;
   private readonly prevObs: Float32Array; // [N, O]
   private readonly seedAction: Float32Array; // [N, A]
-  private readonly seedStd: Float32Array; // [N, A]
+  private readonly seedExpert: SeedingExpert;
   private readonly episodeIds: number[];
   private actingVersion = -1;
   private stepsSinceSync = Infinity;
@@ -76,7 +77,7 @@ export class Actor {
     agent.seedActing(seeds.planner, seeds.policy);
     this.prevObs = new Float32Array(N * derived.obsDim);
     this.seedAction = new Float32Array(N * derived.actionDim);
-    this.seedStd = new Float32Array(N * derived.actionDim).fill(Math.exp(cfg.log_std_max));
+    this.seedExpert = new SeedingExpert(cfg.seeding_expert as SeedingExpertMode, N * derived.actionDim, cfg.log_std_max);
     // Take over the shard: close writes a killed predecessor left open, start fresh episodes (its
     // unfinished episodes end where it stopped writing; their committed steps stay valid data).
     for (let i = 0; i < N; i++) replay.recoverRing(this.rings + i);
@@ -214,8 +215,9 @@ export class Actor {
     if (seeding) {
       const c = this.rng.take(N * A);
       for (let i = 0; i < N * A; i++) this.seedAction[i] = 2 * uniform(this.rng.seed, c + i) - 1;
-      action = expertMean = this.seedAction;
-      expertStd = this.seedStd;
+      action = this.seedAction;
+      expertMean = this.seedExpert.meanFor(action);
+      expertStd = this.seedExpert.std;
     } else {
       if (++this.stepsSinceSync >= cfg.param_sync_interval) {
         const before = snapshot.retries;

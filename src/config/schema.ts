@@ -124,6 +124,7 @@ export const SCHEMA = {
   planner_ema_value: { type: bool, default: false, doc: 'score terminal values with the EMA target value network' },
   policy_seed_noise: { type: float(0), default: 0, doc: 'std of noise added to policy-prior trajectories' },
   expert_mean_source: { type: oneOf('mean', 'action'), default: 'mean', doc: "expert mean stored in replay: planner mean or the chosen action" },
+  seeding_expert: { type: oneOf('action', 'standard'), default: 'action', doc: "expert stored with random seeding steps: the action with std exp(log_std_max) (TD-M(PC)^2) or N(0, 1) (bmpc-jax)" },
 
   // ---------------------------------------------------------------- lazy reanalysis (BMPC)
   reanalyze_interval: { type: int(0), default: 0, doc: 're-plan replay observations every k updates (0: off)' },

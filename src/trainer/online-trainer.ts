@@ -12,6 +12,7 @@ import { yieldToEventLoop } from './event-loop.js';
 import { evaluate, type EvalEnvs } from './evaluate.js';
 import type { RunLogger } from './logger.js';
 import { UpdateTokens } from './update-tokens.js';
+import { SeedingExpert, type SeedingExpertMode } from '../agent/seeding-expert.js';
 
 /** Counters and RNG states that, with the agent and replay, fully determine the rest of a run. */
 export interface TrainerState {
@@ -42,7 +43,7 @@ export class OnlineTrainer {
   private readonly tokens: UpdateTokens;
   private readonly prevObs: Float32Array; // [N, O] observation before the step
   private readonly seedAction: Float32Array; // [N, A]
-  private readonly seedStd: Float32Array; // [N, A]
+  private readonly seedExpert: SeedingExpert;
 
   constructor(
     readonly cfg: Config,
@@ -68,8 +69,7 @@ export class OnlineTrainer {
     this.tokens = new UpdateTokens(cfg.utd_ratio, this.state.tokens);
     this.prevObs = new Float32Array(N * O);
     this.seedAction = new Float32Array(N * A);
-    // During seeding the expert is the random action itself with the widest policy std.
-    this.seedStd = new Float32Array(N * A).fill(Math.exp(cfg.log_std_max));
+    this.seedExpert = new SeedingExpert(cfg.seeding_expert as SeedingExpertMode, N * A, cfg.log_std_max);
   }
 
   private syncState(): void {
@@ -108,8 +108,9 @@ export class OnlineTrainer {
       if (st.step < derived.seedSteps) {
         const c = this.actRng.take(N * A);
         for (let i = 0; i < N * A; i++) this.seedAction[i] = 2 * uniform(this.actRng.seed, c + i) - 1;
-        action = expertMean = this.seedAction;
-        expertStd = this.seedStd;
+        action = this.seedAction;
+        expertMean = this.seedExpert.meanFor(action);
+        expertStd = this.seedExpert.std;
       } else {
         const out = agent.act(N, env.obs, false);
         action = out.action;
