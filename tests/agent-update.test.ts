@@ -156,6 +156,21 @@ describe('update gradients vs finite differences (float64)', () => {
     expectGradientsMatch(gradientCheck(wm, up, makeBatch({ nanExpert: true }), 0.9));
   });
 
+  it('Q form, TD-MPC2 policy, residual (TD-M(PC)^2): max_q plus the prior term towards the stored expert', () => {
+    const wm = makeModel({ valueForm: 'Q', policyForm: 'tdmpc2', dropout: 0.1 });
+    // A large prior_coef (it is multiplied by action_dim / 61) and threshold 0: the term is on and matters.
+    const up = new Updater(js, wm, options({
+      policy: { objective: 'residual', entropyCoef: 0.05, priorCoef: 40, priorScaleThreshold: 0, priorMinStd: 0.05 },
+    }));
+    expectGradientsMatch(gradientCheck(wm, up, makeBatch({ nanExpert: true }), 0));
+    expect(up.info.pi_prior).toBeGreaterThan(0);
+    expect(Number.isFinite(up.info.pi_loss)).toBe(true);
+    // Below its Q-scale threshold the prior term is off (TD-M(PC)^2's scale_threshold).
+    const off = new Updater(js, wm, options({ policy: { objective: 'residual', priorCoef: 40, priorScaleThreshold: 1e9 } }));
+    off.computeGradients(makeBatch(), 0);
+    expect(off.info.pi_prior).toBe(0);
+  });
+
   it('V form, BMPC policy, distill KL(pi||expert) summed over action dims (bmpc-jax), dropout after the activation', () => {
     const wm = makeModel({ valueForm: 'V', policyForm: 'bmpc', dropout: 0.2, valueDropoutLayers: 'all', valueDropoutPosition: 'after_act' });
     const up = new Updater(js, wm, options({ policy: { objective: 'distill', fixKlOrder: false, klReduce: 'sum' } }));

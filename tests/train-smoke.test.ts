@@ -17,12 +17,16 @@ function csv(file: string): string[] {
   return readFileSync(file, 'utf8').trim().split('\n');
 }
 
+const configsDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'configs');
+
 describe('training smoke runs', () => {
-  for (const algo of ['tdmpc2', 'bmpc']) {
+  for (const algo of ['tdmpc2', 'bmpc', 'tdmpc-square']) {
     it(`${algo}: trains, evaluates, logs and checkpoints`, async () => {
       const work = mkdtempSync(path.join(os.tmpdir(), `tdmpc-smoke-${algo}-`));
       const extra = algo === 'bmpc' ? ['reanalyze_interval=5', 'reanalyze_batch_size=2', 'model_size=null', 'latent_dim=16', 'enc_dim=32', 'mlp_dim=32', 'num_q=2'] : [];
-      const res = await runTraining([`algo=${algo}`, 'task=cartpole-balance', 'steps=300', `work_dir=${work}`, 'pretrain_updates=20', ...TINY, ...extra]);
+      // TD-M(PC)^2 is a config on top of tdmpc2 (configs/tdmpc-square.yaml).
+      const which = algo === 'tdmpc-square' ? [`config=${path.join(configsDir, 'tdmpc-square.yaml')}`, 'prior_scale_threshold=0'] : [`algo=${algo}`];
+      const res = await runTraining([...which, 'task=cartpole-balance', 'steps=300', `work_dir=${work}`, 'pretrain_updates=20', ...TINY, ...extra]);
       expect(res.state.step).toBe(300);
       // 200 post-seeding steps at utd 1 plus the pretraining burst.
       expect(res.state.updates).toBe(200 + 20);
@@ -37,6 +41,10 @@ describe('training smoke runs', () => {
         expect(Number.isFinite(train[train.length - 1][key]), key).toBe(true);
       }
       if (algo === 'bmpc') expect(train[train.length - 1].reanalyzed_total).toBeGreaterThan(0);
+      if (algo === 'tdmpc-square') {
+        expect(res.config.policy_objective).toBe('residual');
+        expect(train[train.length - 1].pi_prior).toBeGreaterThan(0); // the prior term ran
+      }
       expect(existsSync(path.join(res.dir, 'checkpoints', 'final.ckpt'))).toBe(true);
       expect(existsSync(path.join(res.dir, 'config.yaml'))).toBe(true);
     });

@@ -17,9 +17,15 @@
 //                     entropy = -log π(a|z) of the reparameterized sample (tdmpc2's `entropy`).
 //                     Rows whose stored expert is NaN (an episode's final observation) are left out of
 //                     the batch mean of their step.
+//   residual (TD-M(PC)², tdmpc_square's actor_mode "residual"): max_q plus a prior term that keeps
+//                     the policy near the planner distribution stored with each step,
+//                     L = Σ_t w_t · mean_b ( α·log π(a|z) - Q/s - c · log N(a; μ_e, max(σ_e, min_std)) / s ),
+//                     c = prior_coef · action_dim / 61, log N summed over action dims, the prior term
+//                     on only while s > prior_scale_threshold (tdmpc_square divides it by the Q
+//                     scale and gates it on that scale, as here).
 // w_t = rhoWeights(rho, T, rho_normalize) (see losses.ts) over the steps each reference trains on:
-// max_q all T = H+1 latents (tdmpc2's update_pi(zs)), distill the first T = H (bmpc-jax and the
-// TD-MPC2 fork's pi(z[:-1])); w_H = 0 for distill.
+// max_q all T = H+1 latents (tdmpc2's update_pi(zs)), distill and residual the first T = H
+// (bmpc-jax, the TD-MPC2 fork's pi(z[:-1]), tdmpc_square's update_pi(zs[:-1])); w_H = 0 for those.
 //
 // Dims: B batch, H horizon, N1 = (H+1)·B rows (row = t·B + b), Z latent, A actions, NB bins, K heads.
 import type { Engine, F32 } from '../engine/engine.js';
@@ -35,7 +41,7 @@ import { PercentileScale } from './scales.js';
 const SINK: BackwardOptions = { grads: null };
 
 export interface PolicyObjectiveConfig {
-  objective: 'max_q' | 'distill';
+  objective: 'max_q' | 'distill' | 'residual';
   rho: number;
   rhoNormalize: boolean;
   discount: number;
@@ -51,6 +57,10 @@ export interface PolicyObjectiveConfig {
   expertStdMin: number;
   startEntropyCoeff: number;
   endEntropyCoeff: number;
+  /** residual: prior_coef, the Q-scale threshold that turns the prior term on, and its std floor. */
+  priorCoef?: number;
+  priorScaleThreshold?: number;
+  priorMinStd?: number;
 }
 
 /** Contexts the objective runs its passes on (shared with the update; sized for >= N1 rows). */
@@ -75,6 +85,8 @@ export interface PolicyStats {
   q: number;
   /** Entropy coefficient used (scheduled for distill). */
   entropyCoef: number;
+  /** residual: mean over trained rows of -log N(a; expert) (unscaled, 0 while the term is off). */
+  prior: number;
 }
 
 export class PolicyObjective {
@@ -82,6 +94,9 @@ export class PolicyObjective {
   readonly scale: PercentileScale;
   private readonly w: Float64Array; // [H+1]
   private readonly rowCoef: F32; // [N1] d loss / d (row objective)
+  /** residual: whether the prior term is on this call (the Q scale above its threshold). */
+  private readonly residual: boolean;
+  private priorOn = false;
   // distill
   private readonly eLogStd: F32; // [N1, A] log(max(std·scale, min)), 0 in invalid rows
   private readonly eMean: F32; // [N1, A] expert mean, 0 in invalid rows
@@ -100,7 +115,7 @@ export class PolicyObjective {
   private readonly dentropy: F32; // [N1]
   private readonly fwd: ForwardOptions = { train: true, seed: 0, counter: 0 };
   private readonly grads: { dmean: F32 | null; dlogStd: F32 | null; daction: F32 | null; dlogProb: F32 | null; dentropy: F32 | null };
-  readonly stats: PolicyStats = { loss: 0, entropy: 0, scale: 1, kl: 0, q: 0, entropyCoef: 0 };
+  readonly stats: PolicyStats = { loss: 0, entropy: 0, scale: 1, kl: 0, q: 0, entropyCoef: 0, prior: 0 };
 
   constructor(
     private readonly engine: Engine, private readonly wm: WorldModel, readonly B: number, readonly H: number,
@@ -111,9 +126,10 @@ export class PolicyObjective {
     const s = wm.store;
     const w = new Float64Array(H + 1); // distill: w_H stays 0
     rhoWeights(cfg.rho, cfg.objective === 'max_q' ? H + 1 : H, cfg.rhoNormalize, w);
+    this.residual = cfg.objective === 'residual';
     this.w = w;
     this.rowCoef = s.alloc(N1);
-    const maxQ = cfg.objective === 'max_q';
+    const maxQ = cfg.objective !== 'distill'; // residual is max_q plus a prior term
     this.scale = maxQ ? new PercentileScale(cfg.qScaleTau, 'sample', B) : new PercentileScale(cfg.klScaleTau, 'ema', B);
     this.eLogStd = s.alloc(maxQ ? 1 : N1 * A);
     this.eMean = s.alloc(maxQ ? 1 : N1 * A);
@@ -141,7 +157,7 @@ export class PolicyObjective {
   /** Counters one call consumes: policy noise, plus value dropout for max_q. */
   counters(): number {
     const A = this.wm.cfg.actionDim;
-    return this.N1 * A + (this.cfg.objective === 'max_q' ? this.wm.valueNet.dropoutCount(this.N1) : 0);
+    return this.N1 * A + (this.cfg.objective !== 'distill' ? this.wm.valueNet.dropoutCount(this.N1) : 0);
   }
 
   /**
@@ -162,7 +178,7 @@ export class PolicyObjective {
     let ent = 0;
     for (let r = 0; r < N1; r++) ent += pol.head.entropy[r];
     this.stats.entropy = ent / N1;
-    if (this.cfg.objective === 'max_q') this.maxQ(z, zOff, seed, counter + N1 * A, updateScale, backward);
+    if (this.cfg.objective !== 'distill') this.maxQ(z, zOff, seed, counter + N1 * A, updateScale, backward, expertMean, expertStd);
     else this.distill(expertMean, expertStd, progress, updateScale, backward);
     if (backward) wm.policyNet.backward(pol, this.grads, null, 0);
     return this.stats;
@@ -237,7 +253,9 @@ export class PolicyObjective {
     }
   }
 
-  private maxQ(z: F32, zOff: number, seed: number, counter: number, updateScale: boolean, backward: boolean): void {
+  private maxQ(
+    z: F32, zOff: number, seed: number, counter: number, updateScale: boolean, backward: boolean, expertMean: F32, expertStd: F32,
+  ): void {
     const e = this.engine;
     const wm = this.wm;
     const { B, H, N1, cfg } = this;
@@ -287,7 +305,8 @@ export class PolicyObjective {
         loss += c * (alpha * head.logProb[r] - this.q[r] / scale);
       }
     }
-    this.stats.loss = loss;
+    const prior = this.residual ? this.priorTerm(expertMean, expertStd, scale) : 0;
+    this.stats.loss = loss + prior;
     if (!backward) return;
     // dL/dQ_r = -rowCoef/scale; the value/reward/dynamics passes are detached (gradient sink).
     for (let r = 0; r < N1; r++) {
@@ -314,5 +333,59 @@ export class PolicyObjective {
     } else {
       wm.valueNet.backward(val, qL, 0, null, 0, this.da, 0, SINK);
     }
+    if (this.residual) this.priorBackward(expertMean, expertStd, scale);
+  }
+
+  /**
+   * residual: Σ_r rowCoef_r · c · (-log N(a_r; μ_r, σ_r)) / s over rows with a finite expert, or 0
+   * while s <= prior_scale_threshold. σ = max(stored std, prior_min_std). Sets stats.prior.
+   */
+  private priorTerm(expertMean: F32, expertStd: F32, scale: number): number {
+    const { N1, cfg } = this;
+    const A = this.wm.cfg.actionDim;
+    const a = this.ctx.pol.head.action;
+    this.priorOn = scale > (cfg.priorScaleThreshold ?? 2);
+    const c = ((cfg.priorCoef ?? 1) * A) / 61;
+    const floor = cfg.priorMinStd ?? 0.05;
+    let term = 0;
+    let sum = 0;
+    let count = 0;
+    for (let r = 0; r < N1; r++) {
+      let nll = 0;
+      for (let j = 0; j < A; j++) {
+        const i = r * A + j;
+        const sd = Math.max(expertStd[i], floor);
+        const d = (a[i] - expertMean[i]) / sd;
+        nll += 0.5 * d * d + Math.log(sd) + HALF_LOG_2PI;
+      }
+      this.valid[r] = Number.isFinite(nll) ? 1 : 0;
+      if (!this.valid[r] || this.rowCoef[r] === 0) continue;
+      sum += nll;
+      count++;
+      if (this.priorOn) term += (this.rowCoef[r] * c * nll) / scale;
+    }
+    this.stats.prior = this.priorOn && count > 0 ? sum / count : 0;
+    return term;
+  }
+
+  /** residual: adds d(prior term)/d a = rowCoef · c · (a - μ) / (σ² · s) into da. */
+  private priorBackward(expertMean: F32, expertStd: F32, scale: number): void {
+    if (!this.priorOn) return;
+    const { N1, cfg } = this;
+    const A = this.wm.cfg.actionDim;
+    const a = this.ctx.pol.head.action;
+    const c = ((cfg.priorCoef ?? 1) * A) / 61;
+    const floor = cfg.priorMinStd ?? 0.05;
+    for (let r = 0; r < N1; r++) {
+      if (!this.valid[r] || this.rowCoef[r] === 0) continue;
+      const k = (this.rowCoef[r] * c) / scale;
+      for (let j = 0; j < A; j++) {
+        const i = r * A + j;
+        const sd = Math.max(expertStd[i], floor);
+        this.da[i] += (k * (a[i] - expertMean[i])) / (sd * sd);
+      }
+    }
   }
 }
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);

@@ -43,9 +43,10 @@ export function updateOptionsFromConfig(cfg: Config, discount: number): UpdateOp
     terminationCoef: n('termination_coef'), numRollouts: n('num_rollouts'),
     imagineInitialSource: c.imagine_initial_source as 'encoder' | 'rollout', qTarget: c.q_target as 'min2' | 'mean',
     policy: {
-      objective: c.policy_objective as 'max_q' | 'distill', entropyCoef: n('entropy_coef'), qScaleTau: n('tau'),
+      objective: c.policy_objective as 'max_q' | 'distill' | 'residual', entropyCoef: n('entropy_coef'), qScaleTau: n('tau'),
       fixKlOrder: f('fix_kl_order'), klReduce: c.kl_reduce as 'mean' | 'sum', klScaleTau: n('kl_scale_tau'), expertStdScale: n('expert_std_scale'),
       expertStdMin: n('expert_std_min'), startEntropyCoeff: n('start_entropy_coeff'), endEntropyCoeff: n('end_entropy_coeff'),
+      priorCoef: n('prior_coef'), priorScaleThreshold: n('prior_scale_threshold'), priorMinStd: n('min_std'),
     },
     lr: n('lr'), encLrScale: n('enc_lr_scale'), piLrScale: n('pi_lr_scale'),
     optimizer: c.optimizer as 'adam' | 'adamw', weightDecay: n('weight_decay'), gradClipNorm: n('grad_clip_norm'),
@@ -69,6 +70,8 @@ export interface UpdateInfo {
   kl: number;
   /** max_q: mean Q(z, π(z)); distill: 0. */
   pi_q: number;
+  /** residual (TD-M(PC)²): mean -log N(π sample; stored expert), 0 while the prior term is off. */
+  pi_prior: number;
   /** Mean TD target. */
   td_target: number;
   /** World-model gradient norm before clipping, and the policy's. */
@@ -86,7 +89,7 @@ export interface UpdateInfo {
 export function emptyInfo(): UpdateInfo {
   return {
     consistency_loss: 0, reward_loss: 0, value_loss: 0, termination_loss: 0, total_loss: 0,
-    pi_loss: 0, pi_entropy: 0, pi_scale: 1, pi_entropy_coef: 0, kl: 0, pi_q: 0, td_target: 0,
+    pi_loss: 0, pi_entropy: 0, pi_scale: 1, pi_entropy_coef: 0, kl: 0, pi_q: 0, pi_prior: 0, td_target: 0,
     grad_norm: 0, pi_grad_norm: 0, nonfinite_grads: 0, value_updated: 0, pi_updated: 0, updates: 0,
   };
 }

@@ -91,7 +91,7 @@ export class Updater {
     const N = (this.N = H * B);
     const N1 = (this.N1 = (H + 1) * B);
     const s = wm.store;
-    const maxQ = opts.policy.objective === 'max_q';
+    const maxQ = opts.policy.objective !== 'distill'; // max_q and residual evaluate Q(z, π(z))
     const isV = valueForm === 'V';
     // Contexts: per-step dynamics for the rollout (kept until backward); the reward/value/policy
     // contexts are shared by the TD target (before the loss forward), the losses, and the policy
@@ -324,11 +324,13 @@ export class Updater {
       info.pi_entropy_coef = st.entropyCoef;
       info.kl = st.kl;
       info.pi_q = st.q;
+      info.pi_prior = st.prior;
     } else {
       info.pi_loss = 0;
       info.pi_entropy = 0;
       info.kl = 0;
       info.pi_q = 0;
+      info.pi_prior = 0;
     }
   }
 
