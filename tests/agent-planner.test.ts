@@ -179,6 +179,43 @@ describe('planner over the world-model adapter', () => {
     expect(found).toBe(true);
   });
 
+  it('episodic models: a rollout predicted terminal earns no later reward and no bootstrap (tdmpc2 episodic)', () => {
+    // Non-zero rewards and values (their output layers are zero-initialized), the same in each model.
+    const unflatten = (wm: WorldModel) => {
+      for (const name of ['reward.0.1.weight', 'reward.0.1.bias', ...Array.from({ length: wm.cfg.numQ }, (_, k) => [`value.${k}.2.weight`, `value.${k}.2.bias`]).flat()]) {
+        setTensor(wm, name, (i) => uniformAt(name.length * 7, i) - 0.5);
+      }
+      wm.syncTarget();
+      return wm;
+    };
+    const plain = unflatten(model());
+    const run = (wm: WorldModel) => {
+      const planner = new MppiPlanner(js, new WorldModelPlanner(wm), opts({ iterations: 1, numPiTrajs: 0, numSamples: 16, numElites: 4 }), 1, 5);
+      planner.plan(1, obs(1), 0, true);
+      const inner = planner as unknown as { values: F32; actions: F32 };
+      return { values: Array.from(inner.values.subarray(0, 16)), actions: inner.actions };
+    };
+    const withHead = (bias: number) => {
+      const wm = unflatten(model({ termination: true })); // same other parameters: the head is laid out last
+      setTensor(wm, 'termination.2.weight', () => 0);
+      setTensor(wm, 'termination.2.bias', () => bias);
+      return wm;
+    };
+    const base = run(plain);
+    expect(run(withHead(-20)).values).toEqual(base.values); // never terminal: unchanged
+    // Always terminal after the first step: each candidate is worth its first reward only.
+    const always = run(withHead(20));
+    const wm = plain;
+    const z0 = new Float32Array(wm.cfg.latentDim);
+    wm.encode(1, obs(1), z0);
+    const zRep = new Float32Array(16 * wm.cfg.latentDim);
+    for (let r = 0; r < 16; r++) zRep.set(z0, r * wm.cfg.latentDim);
+    const r0 = new Float32Array(16);
+    wm.reward(16, zRep, always.actions.subarray(0, 16 * A), r0);
+    for (let r = 0; r < 16; r++) expect(always.values[r]).toBeCloseTo(r0[r], 5);
+    expect(always.values).not.toEqual(base.values);
+  });
+
   it('eval elite: tdmpc2 draws by the elite weights (no noise), BMPC takes the best', () => {
     const wm = preferenceModel();
     const pm = new WorldModelPlanner(wm);

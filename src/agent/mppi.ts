@@ -33,6 +33,12 @@ export interface PlannerModel {
   value(R: number, z: F32, zOff: number, a: F32 | null, aOff: number, out: F32, outOff: number, target: boolean): void;
   /** Policy-prior action per row: sampled (counter-based noise) or the deterministic mean action. */
   policyAction(R: number, z: F32, zOff: number, action: F32, actionOff: number, seed: number, counter: number, sample: boolean): void;
+  /**
+   * Models with a termination head (episodic tasks): termination logits per row. The planner then
+   * stops a candidate's rewards and bootstrap once its latent is predicted terminal (tdmpc2's
+   * _estimate_value with cfg.episodic: logit > 0, i.e. probability > 0.5, latches the flag).
+   */
+  terminationLogit?(R: number, z: F32, zOff: number, out: F32, outOff: number): void;
 }
 
 export interface PlannerOptions {
@@ -81,6 +87,9 @@ export class MppiPlanner {
   private readonly values: F32; // [B*P]
   private readonly piValues: F32; // [B*Pi] cached scores of the policy-prior sequences
   private readonly termAction: F32; // [B*P, A] pi(z_H) for Q models
+  /** Episodic models: 1 once a candidate's rollout is predicted terminal, and the step's logits. */
+  private readonly terminated: Uint8Array | null; // [B*P]
+  private readonly termLogit: F32 | null; // [B*P]
   private readonly mean: F32; // [B, H, A]
   private readonly std: F32; // [B, H, A]
   private readonly prevMean: F32; // [B, H, A] warm start
@@ -120,6 +129,8 @@ export class MppiPlanner {
     this.values = new Float32Array(B * P);
     this.piValues = new Float32Array(B * Math.max(1, Pi));
     this.termAction = new Float32Array(B * P * A);
+    this.terminated = model.terminationLogit ? new Uint8Array(B * P) : null;
+    this.termLogit = model.terminationLogit ? new Float32Array(B * P) : null;
     this.mean = new Float32Array(B * H * A);
     this.std = new Float32Array(B * H * A);
     this.prevMean = new Float32Array(B * H * A);
@@ -361,12 +372,19 @@ export class MppiPlanner {
     let zNext = this.zA;
     const spare = this.zB;
     let g = 1;
+    const term = this.terminated;
+    if (term) term.fill(0, r0, r0 + n);
     for (let t = 0; t < H; t++) {
       const aOff = (t * R + r0) * A;
       m.reward(n, zCur, r0 * Z, this.actions, aOff, this.reward, r0);
       m.next(n, zCur, r0 * Z, this.actions, aOff, zNext, r0 * Z);
-      for (let i = r0; i < r0 + n; i++) this.values[i] += g * this.reward[i];
+      if (term) for (let i = r0; i < r0 + n; i++) { if (!term[i]) this.values[i] += g * this.reward[i]; }
+      else for (let i = r0; i < r0 + n; i++) this.values[i] += g * this.reward[i];
       g *= discount;
+      if (term) {
+        m.terminationLogit!(n, zNext, r0 * Z, this.termLogit!, r0);
+        for (let i = r0; i < r0 + n; i++) if (this.termLogit![i] > 0) term[i] = 1;
+      }
       const prev = zCur;
       zCur = zNext;
       zNext = prev === this.zInit ? spare : prev;
@@ -376,7 +394,7 @@ export class MppiPlanner {
     }
     m.value(n, zCur, r0 * Z, this.termAction, r0 * A, this.reward, r0, emaValue);
     for (let i = r0; i < r0 + n; i++) {
-      const v = this.values[i] + g * this.reward[i];
+      const v = term && term[i] ? this.values[i] : this.values[i] + g * this.reward[i];
       // A NaN/Inf score (diverged model) must not win the elite selection: count it and rank it last.
       if (Number.isFinite(v)) this.values[i] = v;
       else { this.values[i] = -1e30; this.nonFiniteScores++; }

@@ -15,6 +15,8 @@ export class WorldModelPlanner implements PlannerModel {
   private readonly chunk: number;
 
   constructor(readonly wm: WorldModel, readonly dynamicsHead = 0) {
+    // Episodic models (a termination head) gate the planner's returns; others need no calls.
+    if (!wm.terminationNet) this.terminationLogit = undefined;
     this.latentDim = wm.cfg.latentDim;
     this.actionDim = wm.cfg.actionDim;
     this.valueForm = wm.cfg.valueForm;
@@ -59,6 +61,13 @@ export class WorldModelPlanner implements PlannerModel {
       this.wm.pi(Math.min(chunk, R - r0), z, null, null, action, seed, counter + r0 * A, {
         sample, zOff: zOff + r0 * Z, outOff: actionOff + r0 * A,
       });
+    }
+  }
+
+  terminationLogit?(R: number, z: F32, zOff: number, out: F32, outOff: number): void {
+    const { chunk, latentDim: Z } = this;
+    for (let r0 = 0; r0 < R; r0 += chunk) {
+      this.wm.terminationLogit(Math.min(chunk, R - r0), z, out, zOff + r0 * Z, outOff + r0);
     }
   }
 }
