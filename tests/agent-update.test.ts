@@ -222,6 +222,32 @@ describe('update() behaviour', () => {
     expect(b.infos).toEqual(a.infos);
   });
 
+  it('grad_clip_scope=module clips each world-model module by its own norm (bmpc-jax), model by one joint norm', () => {
+    const clipped = (scope: 'model' | 'module') => {
+      dataCounter = 6000;
+      const wm = makeModel({ valueForm: 'V', policyForm: 'bmpc' }, 9);
+      const up = new Updater(js, wm, options({ gradClipNorm: 1e-3, gradClipScope: scope, lr: 1e-3 }));
+      const p0 = snapshot(wm.params);
+      const info = up.update(makeBatch());
+      // With a tiny clip every group is clipped; Adam's first step moves each parameter by about lr
+      // whatever the scale, so look at the first moment: m = (1 - beta1) · g · clipScale.
+      const m = snapshot(up.optim.m);
+      const norm = (seg: { offset: number; length: number }) => {
+        let sq = 0;
+        for (let i = seg.offset; i < seg.offset + seg.length; i++) sq += (m[i] / 0.1) ** 2;
+        return Math.sqrt(sq);
+      };
+      expect(snapshot(wm.params)).not.toEqual(p0);
+      return { info, norms: wm.trainableSegments().filter((s) => s.name !== 'policy').map((s) => norm(s)) };
+    };
+    const mod = clipped('module');
+    for (const n of mod.norms) expect(n).toBeCloseTo(1e-3, 9); // each module clipped to the norm
+    const joint = clipped('model');
+    const total = Math.sqrt(joint.norms.reduce((s, n) => s + n * n, 0));
+    expect(total).toBeCloseTo(1e-3, 9); // the modules together
+    expect(mod.info.grad_norm).toBeCloseTo(joint.info.grad_norm, 9); // reported: the norm over all modules
+  });
+
   it('repeated updates on one batch lower the world-model loss', () => {
     const wm = makeModel({ valueForm: 'Q', policyForm: 'tdmpc2' });
     const up = new Updater(js, wm, options({ lr: 3e-3, policy: { objective: 'max_q' } }));

@@ -25,6 +25,10 @@ export interface UpdateOptions {
   optimizer: 'adam' | 'adamw';
   weightDecay: number;
   gradClipNorm: number;
+  /** 'model': one global norm over the world model (tdmpc2); 'module': per module (bmpc-jax). */
+  gradClipScope?: 'model' | 'module';
+  /** The policy group's Adam epsilon (tdmpc2 1e-5). */
+  piAdamEps?: number;
   tau: number;
   valueUpdateFreq: number;
   piUpdateFreq: number;
@@ -50,6 +54,7 @@ export function updateOptionsFromConfig(cfg: Config, discount: number): UpdateOp
     },
     lr: n('lr'), encLrScale: n('enc_lr_scale'), piLrScale: n('pi_lr_scale'),
     optimizer: c.optimizer as 'adam' | 'adamw', weightDecay: n('weight_decay'), gradClipNorm: n('grad_clip_norm'),
+    gradClipScope: c.grad_clip_scope as 'model' | 'module', piAdamEps: n('pi_adam_eps'),
     tau: n('tau'), valueUpdateFreq: n('value_update_freq'), piUpdateFreq: n('pi_update_freq'),
   };
 }

@@ -74,6 +74,8 @@ export class Updater {
   private readonly dTerm: F32 | null; // [N]
   private readonly valueFwd: ForwardOptions = { train: true, seed: 0, counter: 0 };
   private readonly modelGroups: Int32Array;
+  /** Each world-model group alone (grad_clip_scope = module). */
+  private readonly moduleGroups: Int32Array[];
   private readonly modelGroupsNoValue: Int32Array;
   private readonly piGroups: Int32Array;
 
@@ -147,7 +149,7 @@ export class Updater {
       { name: 'dynamics', offset: seg.dynamics.offset, length: seg.dynamics.length, lr: opts.lr, eps: 1e-8 },
       { name: 'reward', offset: seg.reward.offset, length: seg.reward.length, lr: opts.lr, eps: 1e-8 },
       { name: 'value', offset: seg.value.offset, length: seg.value.length, lr: opts.lr, eps: 1e-8 },
-      { name: 'policy', offset: seg.policy.offset, length: seg.policy.length, lr: opts.lr * opts.piLrScale, eps: 1e-5 },
+      { name: 'policy', offset: seg.policy.offset, length: seg.policy.length, lr: opts.lr * opts.piLrScale, eps: opts.piAdamEps ?? 1e-5 },
     ];
     if (seg.termination) {
       groups.push({ name: 'termination', offset: seg.termination.offset, length: seg.termination.length, lr: opts.lr, eps: 1e-8 });
@@ -156,6 +158,7 @@ export class Updater {
     const names = groups.map((g) => g.name);
     const idx = (keep: (n: string) => boolean) => Int32Array.from(names.flatMap((n, i) => (keep(n) ? [i] : [])));
     this.modelGroups = idx((n) => n !== 'policy');
+    this.moduleGroups = Array.from(this.modelGroups, (g) => Int32Array.of(g));
     this.modelGroupsNoValue = idx((n) => n !== 'policy' && n !== 'value');
     this.piGroups = idx((n) => n === 'policy');
   }
@@ -182,10 +185,26 @@ export class Updater {
     const info = this.computeGradients(batch, progress);
     const o = this.optim;
     const clipNorm = this.opts.gradClipNorm;
-    const mc = o.clip(this.modelGroups, clipNorm); // (reused object: read before the next clip)
-    o.step(info.value_updated ? this.modelGroups : this.modelGroupsNoValue, mc.scale);
-    info.grad_norm = mc.norm;
-    info.nonfinite_grads = mc.nonFinite;
+    if (this.opts.gradClipScope === 'module') {
+      // bmpc-jax: every module has its own optimizer chain, so each is clipped by its own norm;
+      // grad_norm reports the norm over all of them, as the joint clip does.
+      let sq = 0;
+      let nonFinite = 0;
+      const stepped = info.value_updated ? this.modelGroups : this.modelGroupsNoValue;
+      for (const g of this.moduleGroups) {
+        const c = o.clip(g, clipNorm);
+        sq += c.norm * c.norm;
+        nonFinite += c.nonFinite;
+        if (stepped.includes(g[0])) o.step(g, c.scale);
+      }
+      info.grad_norm = Math.sqrt(sq);
+      info.nonfinite_grads = nonFinite;
+    } else {
+      const mc = o.clip(this.modelGroups, clipNorm); // (reused object: read before the next clip)
+      o.step(info.value_updated ? this.modelGroups : this.modelGroupsNoValue, mc.scale);
+      info.grad_norm = mc.norm;
+      info.nonfinite_grads = mc.nonFinite;
+    }
     info.pi_grad_norm = 0;
     if (info.pi_updated) {
       const pc = o.clip(this.piGroups, clipNorm);
