@@ -124,7 +124,7 @@ export class PolicyObjective {
     const { actionDim: A, numBins: NB, numQ: K, numRewardHeads: Kr, latentDim: Z, valueForm } = wm.cfg;
     const N1 = (this.N1 = (H + 1) * B);
     const s = wm.store;
-    const w = new Float64Array(H + 1); // distill: w_H stays 0
+    const w = new Float64Array(H + 1); // distill and residual: w_H stays 0
     rhoWeights(cfg.rho, cfg.objective === 'max_q' ? H + 1 : H, cfg.rhoNormalize, w);
     this.residual = cfg.objective === 'residual';
     this.w = w;
