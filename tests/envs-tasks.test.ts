@@ -25,7 +25,7 @@ const SIMPLE_TASKS: Record<string, [number, number]> = {
   'finger-spin': [9, 2],
   'finger-turn-easy': [12, 2],
   'finger-turn-hard': [12, 2],
-  'point-mass-easy': [4, 2],
+  'pointmass-easy': [4, 2],
   'cup-catch': [8, 2],
 };
 
@@ -311,7 +311,7 @@ describe('rewards at hand-built states', () => {
   });
 
   it('point mass: at the target with zero control gives 1, full control 0.8', async () => {
-    const { physics, logic } = await bind('point-mass-easy');
+    const { physics, logic } = await bind('pointmass-easy');
     try {
       physics.forward();
       expect(logic.getReward(physics)).toBe(1);

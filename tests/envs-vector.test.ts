@@ -145,7 +145,7 @@ describe('VectorEnv', () => {
   });
 
   it('rejects bad batch sizes, NaN actions and bad env counts with clear errors', async () => {
-    const venv = await VectorEnv.create('point-mass-easy', 2);
+    const venv = await VectorEnv.create('pointmass-easy', 2);
     try {
       venv.reset();
       expect(() => venv.step(new Float32Array(3))).toThrow(EnvError);
@@ -157,7 +157,11 @@ describe('VectorEnv', () => {
     } finally {
       venv.dispose();
     }
-    await expect(VectorEnv.create('point-mass-easy', 0)).rejects.toThrow(/numEnvs/);
-    await expect(VectorEnv.create('point-mass-eazy', 2)).rejects.toThrow(/did you mean 'point-mass-easy'/);
+    await expect(VectorEnv.create('pointmass-easy', 0)).rejects.toThrow(/numEnvs/);
+    await expect(VectorEnv.create('pointmass-eazy', 2)).rejects.toThrow(/did you mean 'pointmass-easy'/);
+    // dm_control's domain spelling is accepted too.
+    const alias = await VectorEnv.create('point-mass-easy', 1);
+    expect(alias.obsDim).toBe(4);
+    alias.dispose();
   });
 });

@@ -54,9 +54,12 @@ export function taskNames(): string[] {
   return [...registry.keys()];
 }
 
+/** Other spellings of built-in names: dm_control's domain name for tdmpc2's `pointmass`. */
+const ALIASES: ReadonlyMap<string, string> = new Map([['point-mass-easy', 'pointmass-easy']]);
+
 /** The task registered under `name`; unknown names throw EnvError listing the closest names. */
 export function makeTask(name: string): TaskSpec {
-  const spec = registry.get(name);
+  const spec = registry.get(name) ?? registry.get(ALIASES.get(name) ?? '');
   if (spec) return spec;
   const closest = closestNames(name, taskNames(), 3);
   throw new EnvError(

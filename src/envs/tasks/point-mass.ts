@@ -10,7 +10,7 @@ import { randomizeLimitedAndRotationalJoints } from '../randomizers.js';
 
 export const pointMassTasks: TaskSpec[] = [
   defineTask({
-    name: 'point-mass-easy',
+    name: 'pointmass-easy', // tdmpc2's name (its make_env maps pointmass -> point_mass)
     domain: 'point_mass',
     description: 'steer a point mass to the origin with small controls',
     model: pointMassModel,
