@@ -90,7 +90,9 @@ describe('threaded resume draws fresh random numbers', () => {
     }
     expect(preSlots).toBeGreaterThanOrEqual(40);
     expect(postSlots).toBeGreaterThan(300 - s1.envSteps); // the transitions plus the episodes' LAST slots
-    expect(postPairs).toBeGreaterThan(200);
+    // Most of the resumed run's steps start a checked pair (not those that end an episode); the stop
+    // point varies with the machine's load, so the bound follows it.
+    expect(postPairs).toBeGreaterThan(0.8 * (300 - s1.envSteps));
     expect(repeatedObs, 'slots of the resumed run whose observation the stopped run already recorded').toEqual([]);
     expect(repeatedActions, 'slots of the resumed run that start an action pair the stopped run already drew').toEqual([]);
 
