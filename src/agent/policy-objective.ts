@@ -97,6 +97,9 @@ export class PolicyObjective {
   /** residual: whether the prior term is on this call (the Q scale above its threshold). */
   private readonly residual: boolean;
   private priorOn = false;
+  /** residual: c = prior_coef · action_dim / 61 and the expert std floor (min_std), fixed per run. */
+  private readonly priorWeight: number;
+  private readonly priorFloor: number;
   // distill
   private readonly eLogStd: F32; // [N1, A] log(max(std·scale, min)), 0 in invalid rows
   private readonly eMean: F32; // [N1, A] expert mean, 0 in invalid rows
@@ -127,6 +130,8 @@ export class PolicyObjective {
     const w = new Float64Array(H + 1); // distill and residual: w_H stays 0
     rhoWeights(cfg.rho, cfg.objective === 'max_q' ? H + 1 : H, cfg.rhoNormalize, w);
     this.residual = cfg.objective === 'residual';
+    this.priorWeight = ((cfg.priorCoef ?? 1) * wm.cfg.actionDim) / 61;
+    this.priorFloor = cfg.priorMinStd ?? 0.05;
     this.w = w;
     this.rowCoef = s.alloc(N1);
     const maxQ = cfg.objective !== 'distill'; // residual is max_q plus a prior term
@@ -345,8 +350,8 @@ export class PolicyObjective {
     const A = this.wm.cfg.actionDim;
     const a = this.ctx.pol.head.action;
     this.priorOn = scale > (cfg.priorScaleThreshold ?? 2);
-    const c = ((cfg.priorCoef ?? 1) * A) / 61;
-    const floor = cfg.priorMinStd ?? 0.05;
+    const c = this.priorWeight;
+    const floor = this.priorFloor;
     let term = 0;
     let sum = 0;
     let count = 0;
@@ -371,11 +376,11 @@ export class PolicyObjective {
   /** residual: adds d(prior term)/d a = rowCoef · c · (a - μ) / (σ² · s) into da. */
   private priorBackward(expertMean: F32, expertStd: F32, scale: number): void {
     if (!this.priorOn) return;
-    const { N1, cfg } = this;
+    const { N1 } = this;
     const A = this.wm.cfg.actionDim;
     const a = this.ctx.pol.head.action;
-    const c = ((cfg.priorCoef ?? 1) * A) / 61;
-    const floor = cfg.priorMinStd ?? 0.05;
+    const c = this.priorWeight;
+    const floor = this.priorFloor;
     for (let r = 0; r < N1; r++) {
       if (!this.valid[r] || this.rowCoef[r] === 0) continue;
       const k = (this.rowCoef[r] * c) / scale;
