@@ -1,14 +1,16 @@
 // A real Prometheus server scrapes a short threaded run (scrape interval 1 s) and the PromQL query
 //   rate(tdmpc_learner_updates_total[30s]) / rate(tdmpc_env_steps_total[30s])
 // returns the configured UTD ratio. The exposition also passes `promtool check metrics` (naming
-// lint) and carries the metric families the dashboard uses. Needs the Debian package `prometheus`
-// (.ci/run installs it); without it this test fails and says so.
+// lint) and carries the metric families the dashboard uses. Needs the Debian package `prometheus`:
+// when it is missing the test installs it (scripts/ensure-prometheus.sh, apt-get as root or with
+// passwordless sudo), and fails saying how to install it where it cannot.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runTraining } from '../src/trainer/run.js';
 import type { ThreadedHandle } from '../src/runtime/run-threaded.js';
 import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
@@ -16,10 +18,18 @@ import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
 const UTD = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function requireBinary(name: string): void {
+const installed = (name: string): boolean => {
   const r = spawnSync(name, ['--version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new Error(`'${name}' is not installed (needed by the Prometheus scrape test): run .ci/run, or install it with \`apt-get install -y prometheus\``);
+  return !r.error && r.status === 0;
+};
+
+/** Installs the Debian package when missing (scripts/ensure-prometheus.sh), else fails saying how. */
+function requirePrometheus(): void {
+  if (installed('prometheus') && installed('promtool')) return;
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'scripts', 'ensure-prometheus.sh');
+  const r = spawnSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
+  if (r.status !== 0 || !installed('prometheus') || !installed('promtool')) {
+    throw new Error(`Prometheus (prometheus, promtool) is needed by the scrape test and could not be installed: ${(r.stderr ?? '').trim()}`);
   }
 }
 
@@ -48,8 +58,7 @@ afterAll(() => {
 
 describe('Prometheus scrape of a threaded run', () => {
   it(`rate(updates) / rate(env steps) = utd_ratio (${UTD})`, async () => {
-    requireBinary('prometheus');
-    requireBinary('promtool');
+    requirePrometheus();
     let run: ThreadedHandle | null = null;
     let done = false;
     let failure: unknown = null;
