@@ -248,6 +248,28 @@ describe('update() behaviour', () => {
     expect(mod.info.grad_norm).toBeCloseTo(joint.info.grad_norm, 9); // reported: the norm over all modules
   });
 
+  it("runs the policy objective after the world model's step, on the rollout's pre-step latents (tdmpc2 order)", () => {
+    const make = () => {
+      dataCounter = 7000;
+      const wm = makeModel({ valueForm: 'Q', policyForm: 'tdmpc2' }, 13);
+      return { wm, up: new Updater(js, wm, options({ lr: 3e-2, policy: { objective: 'max_q' } })) };
+    };
+    const stepped = make();
+    const batch = makeBatch();
+    const info = { ...stepped.up.update(batch) };
+    // Q(z, π(z)) with the stepped value ensemble, the latents of the un-stepped encoder and
+    // dynamics (z depends on those two only) and the un-stepped policy: what update() must have seen.
+    const expected = make();
+    const value = expected.wm.seg.value;
+    expected.wm.params.set(stepped.wm.params.subarray(value.offset, value.offset + value.length), value.offset);
+    expected.up.evaluateLosses(batch);
+    expect(info.pi_q).toBe(expected.up.info.pi_q);
+    // ... which is not what the un-stepped value ensemble gives (the check can fail).
+    const before = make();
+    before.up.evaluateLosses(batch);
+    expect(Math.abs(before.up.info.pi_q - info.pi_q)).toBeGreaterThan(1e-6);
+  });
+
   it('repeated updates on one batch lower the world-model loss', () => {
     const wm = makeModel({ valueForm: 'Q', policyForm: 'tdmpc2' });
     const up = new Updater(js, wm, options({ lr: 3e-3, policy: { objective: 'max_q' } }));

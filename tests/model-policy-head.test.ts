@@ -36,13 +36,22 @@ describe.each(['tdmpc2', 'bmpc'] as const)('policy head (%s)', (form) => {
       }
       expect(ctx.logProb[r]).toBeCloseTo(lp, 10);
       expect(ctx.entropy[r]).toBe(-ctx.logProb[r]);
+      // TD-MPC2's log_pi: gaussian_logprob(eps, log_std, size=A) = (Σ residual - log(2π)/2) · A, then squash.
+      let residual = 0;
+      let squashTerm = 0;
+      for (let j = 0; j < A; j++) {
+        const i = r * A + j;
+        residual += -0.5 * eps[i] ** 2 - ctx.logStd[i];
+        if (form === 'tdmpc2') squashTerm -= Math.log(Math.max(0, 1 - ctx.action[i] ** 2) + 1e-6);
+      }
+      expect(ctx.scaledLogProb[r]).toBeCloseTo((residual - 0.5 * Math.log(2 * Math.PI)) * A + squashTerm, 10);
     }
     // Deterministic (eps = null): the action is the action-space mean.
     head.forward(ctx, R, raw, 0, null, 0);
     for (let i = 0; i < R * A; i++) expect(ctx.action[i]).toBeCloseTo(ctx.mean[i], 14);
   });
 
-  const parts: (keyof PolicyHeadGrads | 'all')[] = ['dmean', 'dlogStd', 'daction', 'dlogProb', 'dentropy', 'all'];
+  const parts: (keyof PolicyHeadGrads | 'all')[] = ['dmean', 'dlogStd', 'daction', 'dlogProb', 'dentropy', 'dscaledLogProb', 'all'];
   for (const part of parts) {
     it(`backward matches finite differences (${part})`, () => {
       const ctx = head.createContext(store, R);
@@ -58,6 +67,7 @@ describe.each(['tdmpc2', 'bmpc'] as const)('policy head (%s)', (form) => {
       pick('daction', R * A, 7);
       pick('dlogProb', R, 8);
       pick('dentropy', R, 9);
+      pick('dscaledLogProb', R, 10);
       const loss = (): number => {
         head.forward(ctx, R, raw, 2, eps, 0);
         let s = 0;
@@ -66,6 +76,7 @@ describe.each(['tdmpc2', 'bmpc'] as const)('policy head (%s)', (form) => {
         if (g.daction) s += dot(R * A, ctx.action, 0, g.daction, 0);
         if (g.dlogProb) s += dot(R, ctx.logProb, 0, g.dlogProb, 0);
         if (g.dentropy) s += dot(R, ctx.entropy, 0, g.dentropy, 0);
+        if (g.dscaledLogProb) s += dot(R, ctx.scaledLogProb, 0, g.dscaledLogProb, 0);
         return s;
       };
       loss();

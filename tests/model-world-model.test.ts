@@ -28,6 +28,7 @@ function fakeLoss(p: WorldModelPass): number {
   s += dot(p.valueLogits.length, p.valueLogits, 0, p.dValueLogits, 0);
   s += dot(H1B * A, h.mean, 0, g.dmean, 0) + dot(H1B * A, h.logStd, 0, g.dlogStd, 0) + dot(H1B * A, h.action, 0, g.daction, 0);
   s += dot(H1B, h.logProb, 0, g.dlogProb, 0) + dot(H1B, h.entropy, 0, g.dentropy, 0);
+  s += dot(H1B, h.scaledLogProb, 0, g.dscaledLogProb!, 0);
   if (p.termLogits) s += dot(p.termLogits.length, p.termLogits, 0, p.dTermLogits!, 0);
   return s;
 }

@@ -3,6 +3,8 @@
 // gradient sink, like tdmpc2's `Q(..., detach=True)`).
 //
 //   max_q (TD-MPC2):  L = Σ_t w_t · mean_b ( entropy_coef · log π(a|z) - Q(z, a) / s ),  a ~ π(z)
+//                     log π: TD-MPC2's log_pi, its Gaussian part multiplied by action_dim
+//                     (policy-head.ts scaledLogProb), in every objective's entropy term.
 //                     Q = mean over the ensemble heads of the decoded Q(z, a) (V form:
 //                     Q(z, a) = r(z, a) + γ · V(next(z, a)), the one-step model lookahead).
 //                     s = tdmpc2 RunningScale of Q at t = 0 (floored per sample, EMA rate `tau`).
@@ -14,7 +16,9 @@
 //                     expert std = max(stored std · expert_std_scale, expert_std_min),
 //                     s = percentile scale of KL at t = 0 (bmpc-jax: EMA then floor at 1, rate kl_scale_tau),
 //                     α = start_entropy_coeff + (end - start) · progress (linear schedule),
-//                     entropy = -log π(a|z) of the reparameterized sample (tdmpc2's `entropy`).
+//                     entropy = -log π(a|z) of the reparameterized sample, Gaussian part times
+//                     action_dim (the TD-MPC2 fork's `scaled_entropy`; for the bmpc
+//                     parameterization it differs from the fork's only by a constant).
 //                     Rows whose stored expert is NaN (an episode's final observation) are left out of
 //                     the batch mean of their step.
 //   residual (TD-M(PC)², tdmpc_square's actor_mode "residual"): max_q plus a prior term that keeps
@@ -114,10 +118,9 @@ export class PolicyObjective {
   private readonly q: Float64Array; // [N1]
   private readonly zNext: F32 | null; // [N1, Z] gradient through the lookahead
   private readonly da: F32; // [N1, A]
-  private readonly dlogProb: F32; // [N1]
-  private readonly dentropy: F32; // [N1]
+  private readonly dScaledLogProb: F32; // [N1] gradient w.r.t. the head's scaledLogProb
   private readonly fwd: ForwardOptions = { train: true, seed: 0, counter: 0 };
-  private readonly grads: { dmean: F32 | null; dlogStd: F32 | null; daction: F32 | null; dlogProb: F32 | null; dentropy: F32 | null };
+  private readonly grads: { dmean: F32 | null; dlogStd: F32 | null; daction: F32 | null; dscaledLogProb: F32 };
   readonly stats: PolicyStats = { loss: 0, entropy: 0, scale: 1, kl: 0, q: 0, entropyCoef: 0, prior: 0 };
 
   constructor(
@@ -148,11 +151,10 @@ export class PolicyObjective {
     this.q = new Float64Array(N1);
     this.zNext = maxQ && valueForm === 'V' ? s.alloc(N1 * Z) : null;
     this.da = s.alloc(N1 * A);
-    this.dlogProb = s.alloc(N1);
-    this.dentropy = s.alloc(N1);
+    this.dScaledLogProb = s.alloc(N1);
     this.grads = maxQ
-      ? { dmean: null, dlogStd: null, daction: this.da, dlogProb: this.dlogProb, dentropy: null }
-      : { dmean: this.da, dlogStd: this.dKlEl, daction: null, dlogProb: null, dentropy: this.dentropy };
+      ? { dmean: null, dlogStd: null, daction: this.da, dscaledLogProb: this.dScaledLogProb }
+      : { dmean: this.da, dlogStd: this.dKlEl, daction: null, dscaledLogProb: this.dScaledLogProb };
     // distill reuses da / dKlEl as the dmean / dlogStd accumulators (see distill()).
     if (maxQ && (!ctx.val || (valueForm === 'V' && (!ctx.rew || !ctx.dyn)))) {
       throw new Error('PolicyObjective: max_q needs the value context (and reward/dynamics contexts for a V model)');
@@ -238,7 +240,7 @@ export class PolicyObjective {
         const r = t * B + b;
         const cr = this.valid[r] ? c : 0;
         this.rowCoef[r] = cr;
-        if (cr !== 0) loss += cr * (this.klRow[r] / scale - alpha * head.entropy[r]);
+        if (cr !== 0) loss += cr * (this.klRow[r] / scale + alpha * head.scaledLogProb[r]); // - α · scaled entropy
       }
     }
     this.stats.loss = loss;
@@ -247,7 +249,7 @@ export class PolicyObjective {
     for (let r = 0; r < N1; r++) {
       const g = (this.rowCoef[r] * perDim) / scale;
       for (let j = 0; j < A; j++) this.klEl[r * A + j] = g; // reuse klEl as dout
-      this.dentropy[r] = -alpha * this.rowCoef[r];
+      this.dScaledLogProb[r] = alpha * this.rowCoef[r];
     }
     e.fill(n, 0, this.da, 0);
     e.fill(n, 0, this.dKlEl, 0);
@@ -307,7 +309,7 @@ export class PolicyObjective {
       for (let b = 0; b < B; b++) {
         const r = t * B + b;
         this.rowCoef[r] = c;
-        loss += c * (alpha * head.logProb[r] - this.q[r] / scale);
+        loss += c * (alpha * head.scaledLogProb[r] - this.q[r] / scale);
       }
     }
     const prior = this.residual ? this.priorTerm(expertMean, expertStd, scale) : 0;
@@ -316,7 +318,7 @@ export class PolicyObjective {
     // dL/dQ_r = -rowCoef/scale; the value/reward/dynamics passes are detached (gradient sink).
     for (let r = 0; r < N1; r++) {
       this.q[r] = -this.rowCoef[r] / scale; // reuse q as dQ
-      this.dlogProb[r] = alpha * this.rowCoef[r];
+      this.dScaledLogProb[r] = alpha * this.rowCoef[r];
     }
     const qL = this.qLogits!;
     e.fill(K * N1 * NB, 0, qL, 0);

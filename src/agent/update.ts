@@ -15,7 +15,9 @@
 //   total = consistency_coef·L_c + reward_coef·L_r + value_coef·L_v + termination_coef·L_d
 //   w_t = rhoWeights(rho, H, rho_normalize): TD-MPC2's `* rho^t` then `/ horizon` (the torch
 //   anchor's `20 * cons / H`) or BMPC's normalized rho^t, see losses.ts.
-//   pi_loss: policy-objective.ts, on the detached latents z (all H+1 steps).
+//   pi_loss: policy-objective.ts, on the detached latents z (all H+1 steps), evaluated after the
+//   world model's optimizer step (tdmpc2's update_pi follows optim.step), so the policy climbs
+//   the value functions this update just trained.
 //
 // Optimizers (optimizer.ts): one Adam(W) group per segment (encoder lr·enc_lr_scale, policy
 // lr·pi_lr_scale with eps 1e-5 as tdmpc2's pi_optim, others lr). Two clip sets like tdmpc2 and
@@ -182,7 +184,13 @@ export class Updater {
    * distill entropy schedule (env steps done / total). Returns this.info (overwritten next time).
    */
   update(batch: ReplayBatch, progress = 0): UpdateInfo {
-    const info = this.computeGradients(batch, progress);
+    // TD-MPC2's order: the world model steps first, then the policy objective runs against the
+    // stepped value functions (tdmpc2 update_pi after optim.step; bmpc-jax and tdmpc_square alike),
+    // on the latents of this update's rollout.
+    this.checkBatch(batch);
+    this.wm.zeroGrad();
+    this.runModel(batch, true, true);
+    const info = this.info;
     const o = this.optim;
     const clipNorm = this.opts.gradClipNorm;
     if (this.opts.gradClipScope === 'module') {
@@ -206,6 +214,7 @@ export class Updater {
       info.nonfinite_grads = mc.nonFinite;
     }
     info.pi_grad_norm = 0;
+    this.runPolicy(batch, progress, true, true);
     if (info.pi_updated) {
       const pc = o.clip(this.piGroups, clipNorm);
       o.step(this.piGroups, pc.scale);
@@ -219,13 +228,16 @@ export class Updater {
   }
 
   /**
-   * Losses and gradients (in wm.grads, zeroed first) for the next update, without stepping. Also
-   * refreshes the stop-gradient targets (encoder latents, TD targets) and the running scales.
+   * Losses and gradients (in wm.grads, zeroed first) at the current parameters, without stepping:
+   * world model and policy objective both at these parameters (update() runs the policy part after
+   * the world model's step). Also refreshes the stop-gradient targets (encoder latents, TD targets)
+   * and the running scales.
    */
   computeGradients(batch: ReplayBatch, progress = 0): UpdateInfo {
     this.checkBatch(batch);
     this.wm.zeroGrad();
-    this.run(batch, progress, true, true);
+    this.runModel(batch, true, true);
+    this.runPolicy(batch, progress, true, true);
     return this.info;
   }
 
@@ -236,23 +248,22 @@ export class Updater {
    */
   evaluateLosses(batch: ReplayBatch, progress = 0): { model: number; pi: number } {
     this.checkBatch(batch);
-    this.run(batch, progress, false, false);
+    this.runModel(batch, false, false);
+    this.runPolicy(batch, progress, false, false);
     return { model: this.info.total_loss, pi: this.info.pi_loss };
   }
 
-  private run(batch: ReplayBatch, progress: number, refresh: boolean, backward: boolean): void {
+  /** The world-model losses (and, if backward, their gradients), latents this.z included. */
+  private runModel(batch: ReplayBatch, refresh: boolean, backward: boolean): void {
     const e = this.engine;
     const wm = this.wm;
     const { B, H, N, N1, opts, ctx, info } = this;
     const { latentDim: Z, actionDim: A, obsDim: O, numBins: NB, numQ: K, numRewardHeads: Kr, vmin, vmax, valueForm } = wm.cfg;
     const isQ = valueForm === 'Q';
     const doValue = this.valueDue;
-    const doPi = this.piDue;
     const seed = this.opts.seed >>> 0;
-    const base = this.updates * this.stride;
-    const cValue = base;
+    const cValue = this.updates * this.stride;
     const cTd = cValue + wm.valueNet.dropoutCount(N);
-    const cPi = cTd + this.td.counters();
 
     // ---- forward: rollout and stop-gradient targets
     wm.encoderNet.forward(ctx.enc, B, batch.obs, 0, this.z, 0);
@@ -332,8 +343,18 @@ export class Updater {
       wm.encoderNet.backward(ctx.enc, dz, 0, null, 0);
     }
 
-    // ---- policy objective on the detached latents (after the world-model backward: it reuses
-    // the reward/value/policy contexts)
+  }
+
+  /**
+   * The policy objective (and, if backward, the policy's gradients) on the detached latents of the
+   * last runModel, at the current parameters. It reuses the reward/value/policy contexts, so it runs
+   * after the world model's backward.
+   */
+  private runPolicy(batch: ReplayBatch, progress: number, refresh: boolean, backward: boolean): void {
+    const { info } = this;
+    const doPi = this.piDue;
+    const seed = this.opts.seed >>> 0;
+    const cPi = this.updates * this.stride + this.wm.valueNet.dropoutCount(this.N) + this.td.counters();
     info.pi_updated = doPi ? 1 : 0;
     if (doPi) {
       const st = this.pi.run(this.z, 0, batch.expertMean, batch.expertStd, progress, seed, cPi, refresh, backward);

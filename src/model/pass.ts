@@ -68,6 +68,7 @@ export class WorldModelPass {
     this.dTermLogits = wm.terminationNet ? s.alloc(HB) : null;
     this.policyGrads = {
       dmean: s.alloc(H1B * A), dlogStd: s.alloc(H1B * A), daction: s.alloc(H1B * A), dlogProb: s.alloc(H1B), dentropy: s.alloc(H1B),
+      dscaledLogProb: s.alloc(H1B),
     };
     this.enc = wm.encoderNet.createContext(B);
     for (let t = 0; t < H; t++) this.dyn.push(wm.dynamicsNet.createContext(B));

@@ -11,9 +11,14 @@
 // 'bmpc' (Gaussian in action space, clamped; seed 000 §5):
 //   u = mean + eps·std;  action = clamp(u, -1, 1)
 //   log_prob = Σ_j (-eps²/2 - log_std - log(2π)/2)                                       (no Jacobian)
-// entropy = -log_prob in both (tdmpc2's single-sample `entropy`; scale it in the loss).
+// entropy = -log_prob in both (tdmpc2's single-sample `entropy`).
+// scaled_log_prob = A·(Σ_j (-eps²/2 - log_std) - log(2π)/2) - Σ_j log(relu(1 - action²) + 1e-6)
+//   (squash term 'tdmpc2' only): TD-MPC2's `log_pi`, whose math.gaussian_logprob(eps, log_std, size=A)
+//   multiplies the Gaussian part by the action dimension (and subtracts log(2π)/2 once, before
+//   the product), so the entropy bonus of the policy losses grows with A. The losses use this one.
 //
-// Backward takes gradients of a loss w.r.t. any of (mean, logStd, action, logProb, entropy) and
+// Backward takes gradients of a loss w.r.t. any of (mean, logStd, action, logProb, entropy,
+// scaledLogProb) and
 // accumulates the gradient w.r.t. raw. eps is a constant (reparameterization), so gradients flow
 // through action and log_prob into mu_raw and ls_raw. The clamp passes gradient for -1 <= u <= 1
 // (PyTorch clamp). 1 - action² is evaluated as sech²(u) (see sech2), so relu(·) is a no-op here.
@@ -43,6 +48,7 @@ export interface PolicyHeadContext {
   /** [R] each. */
   logProb: F32;
   entropy: F32;
+  scaledLogProb: F32;
   /** Saved for backward [R,A]: eps (0 when none), u (pre-tanh / pre-clamp), tanh(ls_raw). */
   eps: F32;
   u: F32;
@@ -56,6 +62,7 @@ export interface PolicyHeadGrads {
   daction?: F32 | null; // [R,A]
   dlogProb?: F32 | null; // [R]
   dentropy?: F32 | null; // [R]
+  dscaledLogProb?: F32 | null; // [R]
 }
 
 export class PolicyHead {
@@ -67,7 +74,7 @@ export class PolicyHead {
     const n = maxRows * this.actionDim;
     return {
       maxRows, R: 0, mean: store.alloc(n), logStd: store.alloc(n), action: store.alloc(n),
-      logProb: store.alloc(maxRows), entropy: store.alloc(maxRows), eps: store.alloc(n), u: store.alloc(n), tls: store.alloc(n),
+      logProb: store.alloc(maxRows), entropy: store.alloc(maxRows), scaledLogProb: store.alloc(maxRows), eps: store.alloc(n), u: store.alloc(n), tls: store.alloc(n),
     };
   }
 
@@ -78,7 +85,8 @@ export class PolicyHead {
     const squash = this.form === 'tdmpc2';
     ctx.R = R;
     for (let r = 0; r < R; r++) {
-      let logProb = 0;
+      let gauss = 0; // Σ_j (-eps²/2 - log_std)
+      let squashTerm = 0; // -Σ_j log(relu(1 - action²) + 1e-6)
       const rowRaw = rawOff + r * 2 * A;
       for (let j = 0; j < A; j++) {
         const i = r * A + j;
@@ -90,11 +98,11 @@ export class PolicyHead {
         const mean = Math.tanh(muRaw);
         let u: number;
         let a: number;
-        logProb += -0.5 * e * e - ls - HALF_LOG_2PI;
+        gauss += -0.5 * e * e - ls;
         if (squash) {
           u = muRaw + e * std;
           a = Math.tanh(u);
-          logProb -= Math.log(sech2(u) + 1e-6);
+          squashTerm -= Math.log(sech2(u) + 1e-6);
         } else {
           u = mean + e * std;
           a = Math.min(1, Math.max(-1, u));
@@ -106,8 +114,10 @@ export class PolicyHead {
         ctx.u[i] = u;
         ctx.tls[i] = t;
       }
+      const logProb = gauss - A * HALF_LOG_2PI + squashTerm;
       ctx.logProb[r] = logProb;
       ctx.entropy[r] = -logProb;
+      ctx.scaledLogProb[r] = A * (gauss - HALF_LOG_2PI) + squashTerm;
     }
   }
 
@@ -117,9 +127,12 @@ export class PolicyHead {
     const R = ctx.R;
     const half = 0.5 * (this.logStdMax - this.logStdMin);
     const squash = this.form === 'tdmpc2';
-    const { dmean, dlogStd, daction, dlogProb, dentropy } = g;
+    const { dmean, dlogStd, daction, dlogProb, dentropy, dscaledLogProb } = g;
     for (let r = 0; r < R; r++) {
       const dlp = (dlogProb ? dlogProb[r] : 0) - (dentropy ? dentropy[r] : 0);
+      const dslp = dscaledLogProb ? dscaledLogProb[r] : 0;
+      const dGauss = dlp + A * dslp; // d loss / d Σ_j (-eps²/2 - log_std)
+      const dSquash = dlp + dslp; // d loss / d squash term
       const rowD = drawOff + r * 2 * A;
       for (let j = 0; j < A; j++) {
         const i = r * A + j;
@@ -132,14 +145,14 @@ export class PolicyHead {
         let du: number;
         if (squash) {
           const oma = sech2(ctx.u[i]);
-          du = da * oma + (dlp * 2 * a * oma) / (oma + 1e-6);
+          du = da * oma + (dSquash * 2 * a * oma) / (oma + 1e-6);
           dMuRaw = du + (dmean ? dmean[i] : 0) * (1 - mean * mean);
         } else {
           const u = ctx.u[i];
           du = u >= -1 && u <= 1 ? da : 0;
           dMuRaw = ((dmean ? dmean[i] : 0) + du) * (1 - mean * mean);
         }
-        const dls = (dlogStd ? dlogStd[i] : 0) + du * e * std - dlp;
+        const dls = (dlogStd ? dlogStd[i] : 0) + du * e * std - dGauss;
         const t = ctx.tls[i];
         draw[rowD + j] += dMuRaw;
         draw[rowD + A + j] += dls * half * (1 - t * t);

@@ -20,8 +20,8 @@
 //   valueNet     Ensemble  V: forward(ctx, R, z, zOff, null, 0, logits|null, off, opts) -> [numQ,R,NB]
 //                          Q: forward(ctx, R, z, zOff, a, aOff, ...); backward like rewardNet
 //                          (dropout: opts {train: true, seed, counter}, counters valueNet.dropoutCount(R))
-//   policyNet    PolicyNet forward(ctx, R, z, zOff, eps|null, epsOff) -> ctx.head.{mean,logStd,action,logProb,entropy}
-//                          backward(ctx, {dmean, dlogStd, daction, dlogProb, dentropy}, dz|null, dzOff)
+//   policyNet    PolicyNet forward(ctx, R, z, zOff, eps|null, epsOff) -> ctx.head.{mean,logStd,action,logProb,entropy,scaledLogProb}
+//                          backward(ctx, {dmean, dlogStd, daction, dlogProb, dentropy, dscaledLogProb}, dz|null, dzOff)
 //   terminationNet Mlp|null  z -> logit [R,1]
 // With f = null outputs, results stay in the context (ctx.out at ctx.outOff). Detached passes
 // (gradient to inputs only, like tdmpc2's detached Q): backward(..., { grads: null }).
