@@ -244,16 +244,24 @@ export class Actor {
     let ended = 0;
     let lastReturn = NaN;
     const returns: number[] = [];
+    let diverged = 0;
     for (let i = 0; i < N; i++) {
       const r = this.rings + i;
-      const flags = env.terminated[i] ? FLAG_TERMINATED : 0;
-      replay.append(r, this.episodeIds[i], this.prevObs, i * O, action, i * A, env.reward[i], flags, expertMean, expertStd, i * A, version);
+      if (env.diverged[i]) {
+        // The simulation diverged during a_t: the episode ends at o_t (its final observation) and
+        // a_t is never trained on (see VectorEnv.diverged).
+        replay.append(r, this.episodeIds[i], this.prevObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, version);
+        diverged++;
+      } else {
+        const flags = env.terminated[i] ? FLAG_TERMINATED : 0;
+        replay.append(r, this.episodeIds[i], this.prevObs, i * O, action, i * A, env.reward[i], flags, expertMean, expertStd, i * A, version);
+      }
       if (this.faultArmed) {
         this.faultArmed = false;
         throw new InjectedFault(`actor ${init.actor}: injected fault in the middle of a vector step (after env ${i} was stored)`);
       }
       if (env.terminated[i] || env.truncated[i]) {
-        replay.append(r, this.episodeIds[i], env.finalObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, version);
+        if (!env.diverged[i]) replay.append(r, this.episodeIds[i], env.finalObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, version);
         this.episodeIds[i] = replay.beginEpisode(r);
         agent.resetEpisode(i);
         lastReturn = env.finishedReturn[i];
@@ -277,6 +285,7 @@ export class Actor {
     metrics.observe('env_step_seconds', envSeconds);
     if (planSeconds >= 0) metrics.observe('plan_seconds', planSeconds);
     if (lag >= 0) for (let i = 0; i < N; i++) metrics.observeInt('policy_lag', lag);
+    if (diverged > 0) metrics.add(s.physics_divergences, diverged);
     if (ended > 0) {
       metrics.add(s.episodes, ended);
       metrics.set(s.last_episode_return, lastReturn);

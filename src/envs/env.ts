@@ -47,6 +47,14 @@ export class TaskEnv {
   /** Set by step(): the episode ended in a terminal state / hit the time limit. */
   terminated = false;
   truncated = false;
+  /**
+   * Set by step(): the simulation diverged during this step (MuJoCo reset it, or the observation
+   * is not finite). The episode then ends (truncated) with reward 0: the step's outcome is not a
+   * state of the episode, so callers end the stored episode at the step's starting observation.
+   * `divergence` says what was seen.
+   */
+  diverged = false;
+  divergence = '';
   /** Running return and length (agent steps) of the current episode. */
   episodeReturn = 0;
   episodeLength = 0;
@@ -127,6 +135,8 @@ export class TaskEnv {
     physics.forward();
     this.terminated = false;
     this.truncated = false;
+    this.diverged = false;
+    this.divergence = '';
     this.episodeReturn = 0;
     this.episodeLength = 0;
     this.needsReset = false;
@@ -157,6 +167,7 @@ export class TaskEnv {
       }
     }
     const physics = this.physics;
+    const timeBefore = physics.time;
     const ctrl = physics.ctrl;
     for (let i = 0; i < n; i++) {
       const a = action[actionOffset + i];
@@ -167,8 +178,10 @@ export class TaskEnv {
     let reward = 0;
     let discount = 1;
     let terminated = false;
+    let controlSteps = 0;
     for (let k = 0; k < this.actionRepeat; k++) {
       physics.step(this.nSubSteps);
+      controlSteps++;
       const r = this.logic.getReward(physics);
       reward += discounted ? r * discount : r;
       discount *= this.rewardDiscount;
@@ -179,11 +192,47 @@ export class TaskEnv {
     }
     this.logic.getObservation(physics, obs, obsOffset);
     this.episodeLength++;
+    if (this.checkDiverged(timeBefore, controlSteps * this.nSubSteps, obs, obsOffset)) {
+      // The step's outcome is not a state of this episode: no reward, and the episode ends here
+      // (truncated); callers store the step's starting observation as the episode's last.
+      this.diverged = true;
+      this.terminated = false;
+      this.truncated = true;
+      this.needsReset = true;
+      return 0;
+    }
     this.episodeReturn += reward;
     this.terminated = terminated;
     this.truncated = !terminated && this.episodeLength >= this.maxEpisodeSteps;
     if (terminated || this.truncated) this.needsReset = true;
     return reward;
+  }
+
+  /**
+   * Whether the simulation diverged during the step that started at timeBefore and ran `substeps`
+   * physics steps (dm_control's check_invalid_state). MuJoCo resets an unstable simulation inside
+   * mj_step (time restarts from 0) and counts an invalid-state warning; a non-finite observation
+   * counts too. Cheap on the usual path: the clock must have advanced by exactly substeps·dt. The
+   * warnings (a few µs to read) are read on an episode's first step, where a reset at its first
+   * substep would leave the clock where it should be, and to describe a divergence found.
+   */
+  private checkDiverged(timeBefore: number, substeps: number, obs: Float32Array, obsOffset: number): boolean {
+    const dt = this.physics.timestep;
+    const after = this.physics.time;
+    const clockOk = Math.abs(after - timeBefore - substeps * dt) <= 0.5 * dt;
+    let finite = true;
+    for (let i = obsOffset; i < obsOffset + this.obsDim; i++) if (!Number.isFinite(obs[i])) { finite = false; break; }
+    const firstStep = this.episodeLength === 1;
+    if (clockOk && finite && !firstStep) return false;
+    const warnings = this.physics.invalidStateWarnings();
+    if (clockOk && finite && warnings.length === 0) return false;
+    const what = [
+      ...(warnings.length > 0 ? [`MuJoCo warning ${warnings.map((w) => `mjWARN_${w}`).join(', ')}, simulation reset by MuJoCo`] : []),
+      ...(clockOk ? [] : [`clock ${timeBefore.toFixed(4)} s -> ${after.toFixed(4)} s over ${substeps} steps of ${dt} s`]),
+      ...(finite ? [] : ['non-finite observation']),
+    ];
+    this.divergence = `task '${this.spec.name}': the simulation diverged at episode step ${this.episodeLength} (${what.join('; ')})`;
+    return true;
   }
 
   /** Frees the MuJoCo objects. */

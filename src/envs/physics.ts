@@ -221,6 +221,25 @@ export class Physics {
   get time(): number { return this.data.time; }
   set time(t: number) { this.data.time = t; }
 
+  /**
+   * MuJoCo's invalid-state warnings since the last reset (mjWARN_BADQPOS / BADQVEL / BADQACC,
+   * dm_control's `check_invalid_state`): when one fires, mj_step has reset the simulation to
+   * qpos0 in the middle of the episode. Names of those with a count, e.g. ['BADQACC'] (slow
+   * path: read only after a divergence was detected).
+   */
+  invalidStateWarnings(): string[] {
+    const kinds = this.mj.mjtWarning;
+    const vec = this.data.warning; // a view into mjData (not owned: deleting it frees mjData's vector)
+    const out: string[] = [];
+    for (const name of ['BADQPOS', 'BADQVEL', 'BADQACC'] as const) {
+      const stat = vec.get(kinds[`mjWARN_${name}`].value);
+      if (!stat) continue;
+      if (stat.number > 0) out.push(name);
+      stat.delete();
+    }
+    return out;
+  }
+
   /** Id of a named object; throws EnvError naming the kind and name when absent. */
   id(kind: MjObjectKind, name: string): number {
     const objType = (this.mj.mjtObj as unknown as Record<string, { value: number }>)[OBJECT_KIND[kind]].value;

@@ -5,6 +5,10 @@
 //   reward     [N]     out         finalObs   [N, O]  out, rows where done: the last obs of the episode
 //   terminated [N]     out (0/1)   truncated  [N]     out (0/1)
 //   episodeReturn/Length [N]: running;  finishedReturn/Length [N]: the episode that ended this step
+//   diverged   [N]     out (0/1): env i's simulation diverged in this step (TaskEnv.diverged); its
+//                      episode ended (truncated, reward 0) and its finalObs row is NaN: the step's
+//                      outcome is no state of the episode, so the episode ends at the step's
+//                      starting observation (the caller's copy of obs from before the step)
 //
 // Auto-reset: when env i's episode ends in step(), its final observation goes to finalObs row i
 // (the replay buffer needs it as the next state of the last transition), its return and length
@@ -42,6 +46,9 @@ export class VectorEnv {
   readonly reward: Float32Array;
   readonly terminated: Uint8Array;
   readonly truncated: Uint8Array;
+  readonly diverged: Uint8Array;
+  /** What env i's last divergence was (TaskEnv.divergence), for the caller's log. */
+  readonly divergence: string[];
   /** Running return / length (agent steps) of each env's current episode. */
   readonly episodeReturn: Float64Array;
   readonly episodeLength: Int32Array;
@@ -90,6 +97,8 @@ export class VectorEnv {
     this.reward = sized(b.reward, n, 'reward', () => new Float32Array(n));
     this.terminated = sized(b.terminated, n, 'terminated', () => new Uint8Array(n));
     this.truncated = sized(b.truncated, n, 'truncated', () => new Uint8Array(n));
+    this.diverged = new Uint8Array(n);
+    this.divergence = Array.from({ length: n }, () => '');
     this.episodeReturn = new Float64Array(n);
     this.episodeLength = new Int32Array(n);
     this.finishedReturn = new Float64Array(n).fill(NaN);
@@ -106,6 +115,7 @@ export class VectorEnv {
     this.reward.fill(0);
     this.terminated.fill(0);
     this.truncated.fill(0);
+    this.diverged.fill(0);
     this.finishedReturn.fill(NaN);
     this.finishedLength.fill(0);
     return this.obs;
@@ -133,8 +143,10 @@ export class VectorEnv {
       const done = env.terminated || env.truncated;
       this.terminated[i] = env.terminated ? 1 : 0;
       this.truncated[i] = env.truncated ? 1 : 0;
+      this.diverged[i] = env.diverged ? 1 : 0;
+      if (env.diverged) this.divergence[i] = env.divergence;
       if (done) {
-        for (let j = i * O; j < (i + 1) * O; j++) this.finalObs[j] = this.obs[j];
+        for (let j = i * O; j < (i + 1) * O; j++) this.finalObs[j] = env.diverged ? NaN : this.obs[j];
         this.finishedReturn[i] = env.episodeReturn;
         this.finishedLength[i] = env.episodeLength;
         env.reset(this.obs, i * O);

@@ -22,7 +22,7 @@ export const LOSS_TERMS: Readonly<Record<string, string>> = {
 export const ACTOR_LAYOUT = new BlockLayout({
   scalars: [
     'env_steps', 'episodes', 'last_episode_return', 'heartbeat_seconds', 'acting_version',
-    'rate_wait_seconds', 'param_syncs', 'snapshot_retries', 'seeding', 'guest_jobs',
+    'rate_wait_seconds', 'param_syncs', 'snapshot_retries', 'seeding', 'guest_jobs', 'physics_divergences',
   ],
   histograms: { plan_seconds: DURATION_BUCKETS, env_step_seconds: DURATION_BUCKETS, episode_return: RETURN_BUCKETS },
   intHistograms: { policy_lag: LAG_MAX },

@@ -79,6 +79,7 @@ export class RunMetrics {
     const resumed = src.resumed ?? { envSteps: 0, episodes: 0 };
     add('tdmpc_env_steps_total', 'Environment (agent) steps taken by all actors.', 'counter', () => [{ labels: { task }, value: resumed.envSteps + sumActors('env_steps') }]);
     add('tdmpc_episodes_total', 'Episodes finished by all actors.', 'counter', () => [{ labels: { task }, value: resumed.episodes + sumActors('episodes') }]);
+    add('tdmpc_physics_divergences_total', 'Environment steps whose simulation diverged (MuJoCo reset it): each ended its episode at the last valid state and was not stored. Counted since this process started.', 'counter', () => [{ labels: { task }, value: sumActors('physics_divergences') }]);
     add('tdmpc_episode_return', 'Returns of finished training episodes.', 'histogram', () => this.actors.length
       ? histogramValues('tdmpc_episode_return', sumHistograms(this.actors.map((b) => b.histogram('episode_return'))), { task }) : []);
     add('tdmpc_actor_last_episode_return', 'Return of the last episode each actor finished.', 'gauge', () => perActor('last_episode_return').map((v) => ({ ...v, labels: { ...v.labels, task } })));

@@ -252,6 +252,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     // ---- supervision loop
     let nextEval = state ? Math.ceil(state.step / cfg.eval_freq) * cfg.eval_freq : 0;
     let nextLog = state ? Math.floor(state.step / cfg.log_freq) * cfg.log_freq + cfg.log_freq : cfg.log_freq;
+    let divergencesLogged = 0; // physics divergences already reported by a log note
     let nextCkpt = cfg.checkpoint_freq > 0 ? (state ? Math.floor(state.step / cfg.checkpoint_freq) + 1 : 1) * cfg.checkpoint_freq : Infinity;
     let wallAt = performance.now();
     let stepsAt = header.inserts();
@@ -290,10 +291,15 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         const losses: Record<string, number> = {};
         for (const key of Object.keys(LOSS_TERMS)) losses[key] = learner.scalar(key);
         const ret = lastReturn();
+        const divergences = sumScalars(actors, 'physics_divergences');
+        if (divergences > divergencesLogged) {
+          logger.note(`${divergences - divergencesLogged} environment step(s) diverged in simulation since the last log (MuJoCo reset the physics; ${divergences} in this process): each ended its episode at the last valid state and was not stored`);
+          divergencesLogged = divergences;
+        }
         logger.metrics(I, 'train', {
           ...losses, grad_norm: learner.scalar('grad_norm'), updates: u, episodes: header.episodes(), steps_per_s: sps,
           utd_realized: u / Math.max(1, I), policy_lag_p50: lag[0], policy_lag_p99: lag[1], parameter_version: learner.scalar('version'),
-          actor_restarts: supervisor.restarts().reduce((s, x) => s + x, 0), ...(ret !== null ? { episode_return: ret } : {}),
+          actor_restarts: supervisor.restarts().reduce((s, x) => s + x, 0), ...(divergences > 0 ? { physics_divergences: divergences } : {}), ...(ret !== null ? { episode_return: ret } : {}),
         });
         logger.progress(I, totalSteps, sps, ret, `${u} updates | lag p50 ${lag[0]}`, I <= limiter.learnStart ? 'seeding' : null);
       }

@@ -22,6 +22,8 @@ export interface TrainerState {
   tokens: number; // fractional update tokens carried over (UTD scheme)
   pretrained: boolean;
   lastReturn: number | null;
+  /** Steps whose simulation diverged (their episodes ended early; absent in older checkpoints). */
+  divergences: number;
   actRng: { seed: number; counter: number };
   sampleRng: { seed: number; counter: number };
   /** Episode id of each env's current episode in its replay ring. */
@@ -58,8 +60,8 @@ export class OnlineTrainer {
     const N = env.numEnvs;
     const { obsDim: O, actionDim: A } = derived;
     this.batch = allocateBatch(cfg.batch_size, cfg.horizon, O, A);
-    this.state = state ?? {
-      step: 0, updates: 0, episodes: 0, tokens: 0, pretrained: false, lastReturn: null,
+    this.state = state ? { ...state, divergences: state.divergences ?? 0 } : {
+      step: 0, updates: 0, episodes: 0, tokens: 0, pretrained: false, lastReturn: null, divergences: 0,
       actRng: { seed: (cfg.seed * 7919 + 1) >>> 0, counter: 0 },
       sampleRng: { seed: (cfg.seed * 7919 + 2) >>> 0, counter: 0 },
       episodeIds: [],
@@ -122,10 +124,18 @@ export class OnlineTrainer {
       env.step(action);
       let episodesEnded = 0;
       for (let i = 0; i < N; i++) {
-        const flags = env.terminated[i] ? FLAG_TERMINATED : 0;
-        replay.append(i, st.episodeIds[i], this.prevObs, i * O, action, i * A, env.reward[i], flags, expertMean, expertStd, i * A, st.updates);
+        if (env.diverged[i]) {
+          // The simulation diverged during a_t: no o_{t+1} exists, so the episode ends at o_t
+          // (stored as its final observation) and a_t with its reward is never trained on.
+          replay.append(i, st.episodeIds[i], this.prevObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, st.updates);
+          st.divergences++;
+          logger.note(`${env.divergence[i]}: env ${i}'s episode ends at its last valid state, the step is dropped (${st.divergences} so far)`);
+        } else {
+          const flags = env.terminated[i] ? FLAG_TERMINATED : 0;
+          replay.append(i, st.episodeIds[i], this.prevObs, i * O, action, i * A, env.reward[i], flags, expertMean, expertStd, i * A, st.updates);
+        }
         if (env.terminated[i] || env.truncated[i]) {
-          replay.append(i, st.episodeIds[i], env.finalObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, st.updates);
+          if (!env.diverged[i]) replay.append(i, st.episodeIds[i], env.finalObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, st.updates);
           st.episodeIds[i] = replay.beginEpisode(i);
           st.lastReturn = env.finishedReturn[i];
           agent.resetEpisode(i);
@@ -157,7 +167,7 @@ export class OnlineTrainer {
         const sps = ((st.step - stepsAtWall) * 1000) / Math.max(1, now - wallStart);
         wallStart = now;
         stepsAtWall = st.step;
-        logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
+        logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.divergences > 0 ? { physics_divergences: st.divergences } : {}), ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
         logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`, st.step <= derived.seedSteps ? 'seeding' : null);
       }
       // Checkpoints only where every env just finished an episode, so resume is exact.
