@@ -11,7 +11,8 @@
 import type { Agent } from '../src/agent/agent.js';
 import type { VectorEnv } from '../src/envs/vector-env.js';
 import { hash32, RngStream, uniformAt as uniform } from '../src/engine/rng.js';
-import { FLAG_LAST, FLAG_TERMINATED, type ReplayBuffer } from '../src/replay/replay-buffer.js';
+import type { ReplayBuffer } from '../src/replay/replay-buffer.js';
+import { storeEnvStep } from '../src/replay/store-step.js';
 import { kUpdates, LEARNER_RUNNING, type RunHeader } from '../src/runtime/header.js';
 import { lendThread } from '../src/runtime/lend-thread.js';
 import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
@@ -203,7 +204,7 @@ export class Actor {
     const { init, env, agent, replay, header, snapshot, metrics } = this;
     const { cfg, derived } = init;
     const N = this.N;
-    const { obsDim: O, actionDim: A } = derived;
+    const { actionDim: A } = derived;
     const seeding = first < derived.seedSteps;
 
     // ---- act
@@ -236,7 +237,7 @@ export class Actor {
       expertStd = out.expertStd;
     }
 
-    // ---- step and store: slot(o_t, a_t, r_{t+1}, expert_t); a final observation gets a LAST slot
+    // ---- step and store (src/replay/store-step.ts: the transition, and a LAST slot at an episode's end)
     const t1 = performance.now();
     env.step(action);
     const envSeconds = (performance.now() - t1) / 1000;
@@ -245,23 +246,16 @@ export class Actor {
     let lastReturn = NaN;
     const returns: number[] = [];
     let diverged = 0;
+    const stepInputs = { prevObs: this.prevObs, action, expertMean, expertStd, version };
     for (let i = 0; i < N; i++) {
       const r = this.rings + i;
-      if (env.diverged[i]) {
-        // The simulation diverged during a_t: the episode ends at o_t (its final observation) and
-        // a_t is never trained on (see VectorEnv.diverged).
-        replay.append(r, this.episodeIds[i], this.prevObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, version);
-        diverged++;
-      } else {
-        const flags = env.terminated[i] ? FLAG_TERMINATED : 0;
-        replay.append(r, this.episodeIds[i], this.prevObs, i * O, action, i * A, env.reward[i], flags, expertMean, expertStd, i * A, version);
-      }
+      const stored = storeEnvStep(replay, r, this.episodeIds[i], env, i, stepInputs);
       if (this.faultArmed) {
         this.faultArmed = false;
         throw new InjectedFault(`actor ${init.actor}: injected fault in the middle of a vector step (after env ${i} was stored)`);
       }
-      if (env.terminated[i] || env.truncated[i]) {
-        if (!env.diverged[i]) replay.append(r, this.episodeIds[i], env.finalObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, version);
+      if (stored === 'diverged') diverged++;
+      if (stored !== 'continues') {
         this.episodeIds[i] = replay.beginEpisode(r);
         agent.resetEpisode(i);
         lastReturn = env.finishedReturn[i];

@@ -6,7 +6,8 @@ import type { Config } from '../config/schema.js';
 import type { Derived } from '../config/derive.js';
 import { RngStream, uniformAt as uniform } from '../engine/rng.js';
 import type { VectorEnv } from '../envs/vector-env.js';
-import { ReplayBuffer, allocateBatch, FLAG_LAST, FLAG_TERMINATED, type ReplayBatch } from '../replay/replay-buffer.js';
+import { ReplayBuffer, allocateBatch, type ReplayBatch } from '../replay/replay-buffer.js';
+import { storeEnvStep } from '../replay/store-step.js';
 import type { Agent } from '../agent/agent.js';
 import { yieldToEventLoop } from './event-loop.js';
 import { evaluate, type EvalEnvs } from './evaluate.js';
@@ -87,7 +88,7 @@ export class OnlineTrainer {
   async train(hooks: TrainerHooks = {}): Promise<TrainerState> {
     const { cfg, derived, env, agent, replay, logger } = this;
     const N = env.numEnvs;
-    const { obsDim: O, actionDim: A } = derived;
+    const { actionDim: A } = derived;
     const st = this.state;
     // Environments start (or restart, on resume) at an episode boundary; each boundary where all
     // envs ended reseeds them from the episode count, so a resumed run sees the same episodes.
@@ -120,22 +121,17 @@ export class OnlineTrainer {
         expertStd = out.expertStd;
       }
 
-      // ---- step and store: slot(o_t, a_t, r_{t+1}, expert_t); a final observation gets a LAST slot
+      // ---- step and store (src/replay/store-step.ts: the transition, and a LAST slot at an episode's end)
       env.step(action);
       let episodesEnded = 0;
+      const stepInputs = { prevObs: this.prevObs, action, expertMean, expertStd, version: st.updates };
       for (let i = 0; i < N; i++) {
-        if (env.diverged[i]) {
-          // The simulation diverged during a_t: no o_{t+1} exists, so the episode ends at o_t
-          // (stored as its final observation) and a_t with its reward is never trained on.
-          replay.append(i, st.episodeIds[i], this.prevObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, st.updates);
+        const stored = storeEnvStep(replay, i, st.episodeIds[i], env, i, stepInputs);
+        if (stored === 'diverged') {
           st.divergences++;
           logger.note(`${env.divergence[i]}: env ${i}'s episode ends at its last valid state, the step is dropped (${st.divergences} so far)`);
-        } else {
-          const flags = env.terminated[i] ? FLAG_TERMINATED : 0;
-          replay.append(i, st.episodeIds[i], this.prevObs, i * O, action, i * A, env.reward[i], flags, expertMean, expertStd, i * A, st.updates);
         }
-        if (env.terminated[i] || env.truncated[i]) {
-          if (!env.diverged[i]) replay.append(i, st.episodeIds[i], env.finalObs, i * O, null, 0, 0, FLAG_LAST, null, null, 0, st.updates);
+        if (stored !== 'continues') {
           st.episodeIds[i] = replay.beginEpisode(i);
           st.lastReturn = env.finishedReturn[i];
           agent.resetEpisode(i);
