@@ -87,8 +87,9 @@ export function publishLatest(file: string): string {
   return latest;
 }
 
-export function readCheckpoint(file: string): CheckpointContents {
-  if (!existsSync(file)) throw new CheckpointError(`checkpoint '${file}' does not exist; pass resume=<path to a .ckpt file>`);
+/** Reads and validates a checkpoint; `key` names the argument it came from, for the error messages. */
+export function readCheckpoint(file: string, key = 'resume'): CheckpointContents {
+  if (!existsSync(file)) throw new CheckpointError(`checkpoint '${file}' does not exist; pass ${key}=<path to a .ckpt file> (runs write them to <run folder>/checkpoints/)`);
   let buf: Buffer;
   try {
     buf = readFileSync(file);

@@ -1,5 +1,6 @@
 // `tdmpc` command line: dispatches to one module per command so each stays small.
 //   tdmpc train key=value ...      training (src/cli/train.ts)
+//   tdmpc eval checkpoint=...      evaluate a saved agent (src/cli/eval.ts)
 //   tdmpc tasks [--json]           list built-in tasks (src/cli/tasks.ts)
 //   tdmpc bench <name> [flags]     benchmarks (src/bench/<name>.ts), JSON as the last line with --json
 import { CliError } from '../errors.js';
@@ -9,6 +10,7 @@ import { checkEngineEnvironment } from '../engine/index.js';
 const USAGE = `usage: tdmpc <command> [args]
 commands:
   train key=value ...    train an agent (e.g. tdmpc train task=cartpole-swingup algo=bmpc steps=100000)
+  eval checkpoint=<file> evaluate a saved agent: episodes=10 seed= mode=plan|pi threads= [--json]
   tasks [--json]         list the built-in tasks
   bench <name> [--json]  run a benchmark: ${BENCHES.join(', ')} (bench <name> --help: its options)
   help                   show this text`;
@@ -21,6 +23,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'train': {
         const { trainCommand } = await import('./train.js');
         return await trainCommand(rest);
+      }
+      case 'eval': {
+        const { evalCommand } = await import('./eval.js');
+        return await evalCommand(rest);
       }
       case 'tasks': {
         const { tasksCommand } = await import('./tasks.js');

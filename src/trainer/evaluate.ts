@@ -16,6 +16,8 @@ export interface EvalEnvs {
 
 export interface EvalResult {
   reward: number;
+  /** Each episode's return (the planner's, or the policy's where that is the acting mode). */
+  returns: number[];
   metrics: Record<string, number>;
   summary: string;
 }
@@ -105,5 +107,5 @@ export async function evaluate(agent: Agent, evalEnvs: EvalEnvs, cfg: Config, de
     summary += `${summary ? ' | ' : ''}value pred ${planner.extra.value_predicted.toFixed(1)} vs real ${planner.extra.value_realized.toFixed(1)}`;
   }
   evalEnvs.count++;
-  return { reward: planner.mean, metrics, summary };
+  return { reward: planner.mean, returns: Array.from(planner.returns), metrics, summary };
 }

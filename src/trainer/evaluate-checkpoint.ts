@@ -1,0 +1,85 @@
+// Evaluates a saved agent (`tdmpc eval checkpoint=...`, like tdmpc2's evaluate.py): the run's own
+// config and model from any checkpoint `tdmpc train` wrote (either runtime, with or without its
+// replay), then `episodes` greedy episodes side by side with the training run's evaluation code.
+// Everything is checked before an environment or engine is made.
+import os from 'node:os';
+import { readCheckpoint } from '../checkpoint/checkpoint-file.js';
+import type { Config } from '../config/schema.js';
+import { deriveConfig } from '../config/derive.js';
+import { createEngine } from '../engine/index.js';
+import { makeTask } from '../envs/registry.js';
+import { VectorEnv } from '../envs/vector-env.js';
+import { Agent } from '../agent/agent.js';
+import { CheckpointError, CliError } from '../errors.js';
+import { evaluate } from './evaluate.js';
+
+export interface CheckpointEvalOptions {
+  /** Episodes, run side by side (default 10). */
+  episodes?: number;
+  /** Seed of the episodes' initial states (default: the run's seed, i.e. its first evaluation's episodes). */
+  seed?: number;
+  /** 'plan' (MPPI, the default when the run planned) or 'pi' (the policy prior alone). */
+  mode?: 'plan' | 'pi';
+  /** Engine threads (default: every core). */
+  threads?: number;
+}
+
+export interface CheckpointEvalResult {
+  checkpoint: string;
+  task: string;
+  algo: string;
+  /** Env steps the run had taken when the checkpoint was written. */
+  step: number;
+  mode: 'plan' | 'pi';
+  seed: number;
+  returns: number[];
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+}
+
+export async function evaluateCheckpoint(file: string, options: CheckpointEvalOptions = {}): Promise<CheckpointEvalResult> {
+  const episodes = options.episodes ?? 10;
+  if (!Number.isInteger(episodes) || episodes < 1) throw new CliError(`episodes must be a positive integer (got ${episodes})`);
+  const threads = options.threads ?? os.availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new CliError(`threads must be an integer from 1 to 64 (got ${threads})`);
+  if (options.mode !== undefined && options.mode !== 'plan' && options.mode !== 'pi') {
+    throw new CliError(`mode must be 'plan' or 'pi' (got '${String(options.mode)}')`);
+  }
+  const ckpt = readCheckpoint(file, 'checkpoint'); // missing / corrupt / foreign files: CheckpointError naming the file
+  const saved = ckpt.meta.config as Config | undefined;
+  const trainer = ckpt.meta.trainer as { step?: number } | undefined;
+  if (!saved || typeof saved !== 'object' || !ckpt.meta.agent) {
+    throw new CheckpointError(`checkpoint '${file}' holds no agent and config; evaluate a checkpoint written by \`tdmpc train\``);
+  }
+  const seed = options.seed ?? saved.seed;
+  if (!Number.isInteger(seed) || seed < 0) throw new CliError(`seed must be a non-negative integer (got ${seed})`);
+  const mode = options.mode ?? (saved.mpc ? 'plan' : 'pi');
+  const cfg: Config = { ...saved, seed, eval_episodes: episodes, mpc: mode === 'plan', eval_pi: false, eval_value: false };
+  const spec = makeTask(cfg.task);
+  const env = await VectorEnv.create(spec, episodes, {
+    actionRepeat: cfg.action_repeat,
+    rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
+    ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
+  });
+  const engine = createEngine({ threads });
+  try {
+    const derived = deriveConfig(cfg, {
+      name: spec.name, obsDim: env.obsDim, actionDim: env.actionDim, episodeLength: env.maxEpisodeSteps, episodic: spec.episodic,
+    });
+    const agent = new Agent(engine, cfg, derived, episodes);
+    agent.restore(ckpt.meta.agent as Record<string, unknown>, ckpt.sections);
+    const r = await evaluate(agent, { env, count: 0 }, cfg, derived);
+    const returns = r!.returns;
+    const mean = returns.reduce((s, x) => s + x, 0) / returns.length;
+    const std = Math.sqrt(returns.reduce((s, x) => s + (x - mean) ** 2, 0) / returns.length);
+    return {
+      checkpoint: file, task: cfg.task, algo: cfg.algo, step: trainer?.step ?? 0, mode, seed,
+      returns, mean, std, min: Math.min(...returns), max: Math.max(...returns),
+    };
+  } finally {
+    engine.dispose();
+    env.dispose();
+  }
+}
