@@ -33,6 +33,11 @@ describe('resume', () => {
       const csvB = readFileSync(path.join(b2.dir, 'eval.csv'), 'utf8');
       expect(csvB).toBe(csvA);
       expect(csvA.trim().split('\n').length).toBe(5);
+      // The last step is written once, as final.ckpt (no periodic step-300.ckpt beside it).
+      for (const dir of [a.dir, b2.dir]) {
+        expect(existsSync(path.join(dir, 'checkpoints', 'final.ckpt'))).toBe(true);
+        expect(existsSync(path.join(dir, 'checkpoints', 'step-300.ckpt'))).toBe(false);
+      }
     });
   }
 

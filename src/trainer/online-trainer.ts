@@ -166,10 +166,11 @@ export class OnlineTrainer {
         logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.divergences > 0 ? { physics_divergences: st.divergences } : {}), ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
         logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`, st.step <= derived.seedSteps ? 'seeding' : null);
       }
-      // Checkpoints only where every env just finished an episode, so resume is exact.
+      // Checkpoints only where every env just finished an episode, so resume is exact; none at the
+      // last step, whose checkpoint is the caller's final one.
       const allEnded = episodesEnded === N;
       if (allEnded) env.reset(this.episodeSeed());
-      if (allEnded && hooks.checkpoint && cfg.checkpoint_freq > 0 && st.step % cfg.checkpoint_freq < derived.episodeLength * N) {
+      if (allEnded && hooks.checkpoint && cfg.checkpoint_freq > 0 && st.step < cfg.steps && st.step % cfg.checkpoint_freq < derived.episodeLength * N) {
         this.syncState();
         hooks.checkpoint(st);
       }
