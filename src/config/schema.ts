@@ -107,7 +107,7 @@ export const SCHEMA = {
   policy_objective: { type: oneOf('max_q', 'distill', 'residual'), default: 'max_q', doc: "'max_q' (TD-MPC2: maximize value + entropy), 'distill' (BMPC: KL to the stored expert) or 'residual' (TD-M(PC)^2: max_q plus a prior term towards the stored expert)" },
   prior_coef: { type: float(0), default: 1, doc: 'residual: weight of the prior term (times action_dim / 61, as TD-M(PC)^2)' },
   prior_scale_threshold: { type: float(0), default: 2, doc: 'residual: the prior term is on once the Q scale exceeds this (TD-M(PC)^2 scale_threshold)' },
-  entropy_coef: { type: float(0), default: 1e-4, doc: 'entropy bonus (max_q)' },
+  entropy_coef: { type: float(0), default: 1e-4, doc: 'entropy bonus (max_q, residual) on TD-MPC2 log_pi (its Gaussian part times action_dim)' },
   fix_kl_order: { type: bool, default: true, doc: 'distill: KL(expert || policy) if true, KL(policy || expert) if false' },
   kl_reduce: { type: oneOf('mean', 'sum'), default: 'mean', doc: "distill: the KL over action dims, averaged (seed 000's TD-MPC2 fork) or summed (bmpc-jax's MultivariateNormalDiag)" },
   kl_scale_tau: { type: float(0, 1), default: 0.01, doc: 'distill: EMA rate of the 5-95 percentile KL scale (floored at 1)' },
