@@ -8,6 +8,7 @@ import * as Comlink from 'comlink';
 import { createEngine } from '../src/engine/index.js';
 import { VectorEnv } from '../src/envs/vector-env.js';
 import { makeTask } from '../src/envs/registry.js';
+import { loadTaskModule } from '../src/envs/task-module.js';
 import { Agent } from '../src/agent/agent.js';
 import { ReplayBuffer } from '../src/replay/replay-buffer.js';
 import { RunHeader } from '../src/runtime/header.js';
@@ -23,6 +24,7 @@ const init = workerData as ActorInit;
 const { cfg, buffers } = init;
 
 async function build(): Promise<Actor> {
+  await loadTaskModule(cfg.task_module); // custom tasks: this thread's registry
   const spec = makeTask(cfg.task);
   const env = await VectorEnv.create(spec, cfg.num_envs, {
     actionRepeat: cfg.action_repeat,

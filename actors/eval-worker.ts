@@ -6,6 +6,7 @@ import { workerData } from 'piscina';
 import { createEngine } from '../src/engine/index.js';
 import { VectorEnv } from '../src/envs/vector-env.js';
 import { makeTask } from '../src/envs/registry.js';
+import { loadTaskModule } from '../src/envs/task-module.js';
 import { Agent } from '../src/agent/agent.js';
 import { evaluate } from '../src/trainer/evaluate.js';
 import { ParamSnapshot } from '../src/runtime/param-snapshot.js';
@@ -20,6 +21,7 @@ const data = workerData as EvalWorkerData;
 
 async function build(): Promise<{ agent: Agent; env: VectorEnv; snapshot: ParamSnapshot }> {
   const { cfg, derived } = data;
+  await loadTaskModule(cfg.task_module); // custom tasks: this thread's registry
   const env = await VectorEnv.create(makeTask(cfg.task), cfg.eval_episodes, {
     actionRepeat: cfg.action_repeat,
     rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',

@@ -27,6 +27,7 @@ const oneOf = (...values: string[]) => ({ kind: 'enum' as const, values });
 export const SCHEMA = {
   // ---------------------------------------------------------------- environment
   task: { type: str, default: 'cartpole-swingup', doc: 'task name (see `tdmpc tasks`)' },
+  task_module: { type: str, default: null, nullable: true, doc: 'JavaScript module that registers custom tasks (registerTask) when imported; every thread loads it (docs/custom-tasks.md)' },
   action_repeat: { type: int(1, 100), default: 2, doc: 'physics control steps per agent step' },
   reward_accumulation: { type: oneOf('sum', 'discounted'), default: 'sum', doc: "action-repeat reward: 'sum' (TD-MPC2) or 'discounted' (bmpc-jax: by dm_control's step discount, 1 on DMControl tasks)" },
   episode_length: { type: int(1), default: null, nullable: true, doc: 'agent steps per episode (null: the task default, 500 for DMControl)' },

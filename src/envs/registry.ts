@@ -49,6 +49,12 @@ export function registerTask(spec: TaskSpec, options: { replace?: boolean } = {}
   addTask(spec, options.replace ?? false);
 }
 
+/** Whether `name` (or its alias) is a built-in task, known to every thread without a task_module. */
+export function isBuiltinTask(name: string): boolean {
+  const n = ALIASES.get(name) ?? name;
+  return BUILTIN_TASKS.some((t) => t.name === n);
+}
+
 /** Names of all registered tasks, in registration order (built-ins first). */
 export function taskNames(): string[] {
   return [...registry.keys()];

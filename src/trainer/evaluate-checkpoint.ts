@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { deriveConfig } from '../config/derive.js';
 import { createEngine } from '../engine/index.js';
 import { makeTask } from '../envs/registry.js';
+import { loadTaskModule } from '../envs/task-module.js';
 import { VectorEnv } from '../envs/vector-env.js';
 import { Agent } from '../agent/agent.js';
 import { CheckpointError, CliError } from '../errors.js';
@@ -56,7 +57,8 @@ export async function evaluateCheckpoint(file: string, options: CheckpointEvalOp
   const seed = options.seed ?? saved.seed;
   if (!Number.isInteger(seed) || seed < 0) throw new CliError(`seed must be a non-negative integer (got ${seed})`);
   const mode = options.mode ?? (saved.mpc ? 'plan' : 'pi');
-  const cfg: Config = { ...saved, seed, eval_episodes: episodes, mpc: mode === 'plan', eval_pi: false, eval_value: false };
+  const cfg: Config = { ...saved, task_module: saved.task_module ?? null, seed, eval_episodes: episodes, mpc: mode === 'plan', eval_pi: false, eval_value: false };
+  await loadTaskModule(cfg.task_module);
   const spec = makeTask(cfg.task);
   const env = await VectorEnv.create(spec, episodes, {
     actionRepeat: cfg.action_repeat,

@@ -8,7 +8,8 @@ import { checkReplayHoldsBatch, deriveConfig, learnerThreads, type Derived } fro
 import { renderConfigYaml } from '../config/render.js';
 import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine/index.js';
-import { makeTask } from '../envs/registry.js';
+import { isBuiltinTask, makeTask } from '../envs/registry.js';
+import { loadTaskModule } from '../envs/task-module.js';
 import { VectorEnv } from '../envs/vector-env.js';
 import { ReplayBuffer, replayBytes } from '../replay/replay-buffer.js';
 import { restoreReplay, savedRingCapacity } from '../replay/replay-checkpoint.js';
@@ -21,7 +22,7 @@ import type { LearnerState } from '../runtime/control.js';
 import type { ThreadedOptions, ThreadedSummary } from '../runtime/run-threaded.js';
 
 /** Keys that may differ from the checkpoint's config when resuming (they do not change the math). */
-const RESUME_OVERRIDABLE = new Set(['steps', 'progress', 'checkpoint_freq', 'log_freq', 'resume', 'eval_episodes', 'eval_pi', 'eval_value', 'metrics', 'metrics.host', 'metrics.port']);
+const RESUME_OVERRIDABLE = new Set(['task_module', 'steps', 'progress', 'checkpoint_freq', 'log_freq', 'resume', 'eval_episodes', 'eval_pi', 'eval_value', 'metrics', 'metrics.host', 'metrics.port']);
 
 export function runDir(cfg: Config): string {
   return path.resolve(cfg.work_dir, cfg.task, cfg.algo, cfg.exp_name, `seed-${cfg.seed}`);
@@ -54,7 +55,8 @@ function resumeWorkDir(saved: Config, checkpointPath: string): string {
 export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: ReturnType<typeof readCheckpoint> | null } {
   const cfg = loadConfig(args);
   // Absolute from the start, so the saved config names the same folder from any directory.
-  if (cfg.resume === null) return { cfg: { ...cfg, work_dir: path.resolve(cfg.work_dir) }, resumeFrom: null };
+  const absolute = (c: Config): Config => ({ ...c, task_module: c.task_module === null ? null : path.resolve(c.task_module) });
+  if (cfg.resume === null) return { cfg: absolute({ ...cfg, work_dir: path.resolve(cfg.work_dir) }), resumeFrom: null };
   const ckpt = readCheckpoint(cfg.resume);
   const saved = ckpt.meta.config as Config | undefined;
   if (!saved || typeof saved !== 'object') throw new CheckpointError(`checkpoint '${cfg.resume}' has no config; it was not written by \`tdmpc train\``);
@@ -74,7 +76,8 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
   }
   merged.resume = cfg.resume;
   merged.work_dir = resumeWorkDir(saved, cfg.resume);
-  return { cfg: merged as unknown as Config, resumeFrom: ckpt };
+  merged.task_module ??= null; // checkpoints from before task_module existed
+  return { cfg: absolute(merged as unknown as Config), resumeFrom: ckpt };
 }
 
 export interface RunOptions {
@@ -86,6 +89,12 @@ export interface RunOptions {
 
 export async function runTraining(args: string[], options: RunOptions = {}): Promise<RunResult> {
   const { cfg, resumeFrom } = resolveConfig(args);
+  await loadTaskModule(cfg.task_module);
+  if (cfg.runtime === 'threads' && !isBuiltinTask(cfg.task) && cfg.task_module === null) {
+    makeTask(cfg.task); // an unknown name: EnvError with the closest names
+    throw new ConfigError(`task '${cfg.task}' was registered in this thread (registerTask), but runtime=threads makes its environments in worker threads, `
+      + 'which have their own task registry: put the registerTask call in a module and pass task_module=<file> (every thread imports it), or use runtime=sync');
+  }
   if (cfg.runtime === 'threads') {
     const { runThreaded } = await import('../runtime/run-threaded.js');
     return runThreaded(cfg, resumeFrom, runDir(cfg), { shouldStop: options.shouldStop, onStart: options.onThreadsStart });
