@@ -1,11 +1,15 @@
 // A simulation that diverges (MuJoCo resets it inside mj_step and counts mjWARN_BADQVEL / BADQACC,
 // or the observation is not finite) ends its episode at the last valid state: the environment
 // reports `diverged` (truncated, reward 0), and the trainer stores the step's starting observation
-// as the episode's final one, so the teleport to qpos0 is never a transition in the replay.
+// as the episode's final one, so the teleport to qpos0 is never a transition in the replay; in
+// both runtimes (the threaded one loads the task in its actor thread from a task_module).
 // The test task injects the fault itself: at agent step FAULT_STEP of every episode its reward
 // function sets a velocity of 1e11 (> mjMAXVAL), which the next physics step rejects.
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defineTask, type TaskSpec } from '../src/envs/task.js';
 import { TaskEnv } from '../src/envs/env.js';
 import { VectorEnv } from '../src/envs/vector-env.js';
@@ -141,6 +145,54 @@ describe('simulation divergence', () => {
       }
       expect(reward[s]).toBe(2);
       if (episode[s + 1] === episode[s]) expect(obs[(s + 1) * 3 + 2] - obs[s * 3 + 2]).toBeCloseTo(2 * CONTROL_DT, 6);
+    }
+    expect(lasts).toBe(episodes);
+  });
+  it('threaded training (actors in worker threads, task from a task_module): the same, and counted in metrics.jsonl', () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+    const dir = workDir('diverge-threads');
+    const module = path.join(dir, 'diverging.mjs');
+    // The JavaScript twin of faultyTask('diverge-threads', k => k === FAULT_STEP).
+    writeFileSync(module, [
+      `import { defineTask, registerTask } from '${pathToFileURL(path.join(root, 'dist', 'src', 'envs', 'index.js')).href}';`,
+      'registerTask(defineTask({',
+      `  name: 'diverge-threads', model: ${JSON.stringify(XML)}, controlTimestep: ${CONTROL_DT}, timeLimit: 0.8,`,
+      '  observation: { position: 1, velocity: 1, time: 1 }, episodic: false,',
+      '  create: () => {',
+      '    let controlSteps = 0;',
+      '    return {',
+      '      initializeEpisode(p, rng) { controlSteps = 0; p.qpos[0] = 0.1 * rng.normal(); },',
+      '      getObservation(p, out, o) { out[o] = p.qpos[0]; out[o + 1] = p.qvel[0]; out[o + 2] = p.time; },',
+      `      getReward(p) { controlSteps++; if (controlSteps % 2 === 1 && (controlSteps + 1) / 2 === ${FAULT_STEP}) p.qvel[0] = 1e11; return 1; },`,
+      '    };',
+      '  },',
+      '}));',
+    ].join('\n'));
+    const steps = 240;
+    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'tdmpc.js'), 'train', `task_module=${module}`, 'task=diverge-threads',
+      'runtime=threads', 'actors=1', `steps=${steps}`, 'seed_steps=100', 'pretrain_updates=5', 'model_size=null', 'enc_dim=16', 'mlp_dim=16',
+      'latent_dim=8', 'num_q=2', 'num_samples=16', 'num_elites=4', 'num_pi_trajs=2', 'iterations=1', 'batch_size=8', 'horizon=3',
+      'eval_episodes=0', 'log_freq=120', 'checkpoint_freq=0', 'metrics=false', 'progress=false', `work_dir=${dir}`], { encoding: 'utf8', timeout: 180_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const run = path.join(dir, 'diverge-threads', 'tdmpc2', 'default', 'seed-1');
+    const episodes = Math.floor(steps / FAULT_STEP);
+    const lines = readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const last = lines.filter((l) => l.kind === ('train' as unknown as number)).pop()!;
+    expect(last.physics_divergences).toBe(episodes);
+    const c = readCheckpoint(path.join(run, 'checkpoints', 'final.ckpt'));
+    const head = (c.sections['replay.header'] as Int32Array)[0]!;
+    const obs = c.sections['replay.obs'] as Float32Array;
+    const flags = c.sections['replay.flags'] as Uint8Array;
+    const episode = c.sections['replay.episode'] as Int32Array;
+    expect(head).toBe(steps);
+    let lasts = 0;
+    for (let s = 0; s + 1 < head; s++) {
+      if (flags[s]! & FLAG_LAST) {
+        lasts++;
+        expect(obs[s * 3 + 2]).toBeCloseTo((FAULT_STEP - 1) * 2 * CONTROL_DT, 6);
+      } else if (episode[s + 1] === episode[s]) {
+        expect(obs[(s + 1) * 3 + 2] - obs[s * 3 + 2]).toBeCloseTo(2 * CONTROL_DT, 6);
+      }
     }
     expect(lasts).toBe(episodes);
   });
