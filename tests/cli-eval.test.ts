@@ -65,7 +65,7 @@ describe('tdmpc eval', () => {
       [[`checkpoint=${file}`, 'episodes=two'], /episodes must be a non-negative integer \(got 'two'\)/],
       [[`checkpoint=${file}`, 'mode=mpc'], /mode must be 'plan' or 'pi'/],
       [[`checkpoint=${file}`, 'threads=0'], /threads must be an integer from 1 to 64/],
-      [[`checkpoint=${file}`, 'episode=3'], /unknown argument 'episode=3': eval takes checkpoint=, episodes=/],
+      [[`checkpoint=${file}`, 'episode=3'], /unknown argument 'episode=3': eval takes checkpoint=, episodes=, seed=, mode=, threads=, task_module= and --json/],
     ];
     for (const [args, message] of cases) {
       const r = tdmpc('eval', ...args);

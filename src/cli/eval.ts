@@ -4,8 +4,8 @@
 import { CliError } from '../errors.js';
 import { evaluateCheckpoint } from '../trainer/evaluate-checkpoint.js';
 
-const USAGE = 'usage: tdmpc eval checkpoint=<file> [episodes=10] [seed=<run seed>] [mode=plan|pi] [threads=<cores>] [--json]';
-const KEYS = ['checkpoint', 'episodes', 'seed', 'mode', 'threads'];
+const USAGE = 'usage: tdmpc eval checkpoint=<file> [episodes=10] [seed=<run seed>] [mode=plan|pi] [threads=<cores>] [task_module=<file>] [--json]';
+const KEYS = ['checkpoint', 'episodes', 'seed', 'mode', 'threads', 'task_module'];
 
 function integer(key: string, value: string): number {
   if (!/^\d+$/.test(value)) throw new CliError(`${key} must be a non-negative integer (got '${value}')\n${USAGE}`);
@@ -32,6 +32,7 @@ export async function evalCommand(args: string[]): Promise<number> {
     ...(values.seed !== undefined ? { seed: integer('seed', values.seed) } : {}),
     ...(values.threads !== undefined ? { threads: integer('threads', values.threads) } : {}),
     ...(values.mode !== undefined ? { mode: values.mode as 'plan' | 'pi' } : {}),
+    ...(values.task_module !== undefined ? { taskModule: values.task_module } : {}),
   });
   const line = `${r.task} (${r.algo}, step ${r.step}, ${r.mode === 'plan' ? 'planner' : 'policy only'}, seed ${r.seed}): `
     + `mean return ${r.mean.toFixed(1)} ± ${r.std.toFixed(1)} over ${r.returns.length} episodes (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)})`;

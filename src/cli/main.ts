@@ -10,7 +10,7 @@ import { checkEngineEnvironment } from '../engine/index.js';
 const USAGE = `usage: tdmpc <command> [args]
 commands:
   train key=value ...    train an agent (e.g. tdmpc train task=cartpole-swingup algo=bmpc steps=100000)
-  eval checkpoint=<file> evaluate a saved agent: episodes=10 seed= mode=plan|pi threads= [--json]
+  eval checkpoint=<file> evaluate a saved agent: episodes=10 seed= mode=plan|pi threads= task_module= [--json]
   tasks [--json]         list the built-in tasks
   bench <name> [--json]  run a benchmark: ${BENCHES.join(', ')} (bench <name> --help: its options)
   help                   show this text`;

@@ -23,6 +23,8 @@ export interface CheckpointEvalOptions {
   mode?: 'plan' | 'pi';
   /** Engine threads (default: every core). */
   threads?: number;
+  /** The custom-task module, where it has moved since the run (default: the run's task_module). */
+  taskModule?: string;
 }
 
 export interface CheckpointEvalResult {
@@ -57,7 +59,7 @@ export async function evaluateCheckpoint(file: string, options: CheckpointEvalOp
   const seed = options.seed ?? saved.seed;
   if (!Number.isInteger(seed) || seed < 0) throw new CliError(`seed must be a non-negative integer (got ${seed})`);
   const mode = options.mode ?? (saved.mpc ? 'plan' : 'pi');
-  const cfg: Config = { ...saved, task_module: saved.task_module ?? null, seed, eval_episodes: episodes, mpc: mode === 'plan', eval_pi: false, eval_value: false };
+  const cfg: Config = { ...saved, task_module: options.taskModule ?? saved.task_module ?? null, seed, eval_episodes: episodes, mpc: mode === 'plan', eval_pi: false, eval_value: false };
   await loadTaskModule(cfg.task_module);
   const spec = makeTask(cfg.task);
   const env = await VectorEnv.create(spec, episodes, {
