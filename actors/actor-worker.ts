@@ -9,6 +9,7 @@ import { createEngine } from '../src/engine/index.js';
 import { VectorEnv } from '../src/envs/vector-env.js';
 import { makeTask } from '../src/envs/registry.js';
 import { loadTaskModule } from '../src/envs/task-module.js';
+import { envOptionsFor } from '../src/config/derive.js';
 import { Agent } from '../src/agent/agent.js';
 import { ReplayBuffer } from '../src/replay/replay-buffer.js';
 import { RunHeader } from '../src/runtime/header.js';
@@ -26,11 +27,7 @@ const { cfg, buffers } = init;
 async function build(): Promise<Actor> {
   await loadTaskModule(cfg.task_module); // custom tasks: this thread's registry
   const spec = makeTask(cfg.task);
-  const env = await VectorEnv.create(spec, cfg.num_envs, {
-    actionRepeat: cfg.action_repeat,
-    rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
-    ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
-  });
+  const env = await VectorEnv.create(spec, cfg.num_envs, envOptionsFor(cfg));
   // Actor 0 offers a guest seat: the learner computes part of its planning while it would
   // otherwise wait for this actor's next transition (learner_helps_actor).
   const helped = init.helpSeatId !== null && init.actor === 0;

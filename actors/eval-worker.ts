@@ -7,6 +7,7 @@ import { createEngine } from '../src/engine/index.js';
 import { VectorEnv } from '../src/envs/vector-env.js';
 import { makeTask } from '../src/envs/registry.js';
 import { loadTaskModule } from '../src/envs/task-module.js';
+import { envOptionsFor } from '../src/config/derive.js';
 import { Agent } from '../src/agent/agent.js';
 import { evaluate } from '../src/trainer/evaluate.js';
 import { ParamSnapshot } from '../src/runtime/param-snapshot.js';
@@ -22,11 +23,7 @@ const data = workerData as EvalWorkerData;
 async function build(): Promise<{ agent: Agent; env: VectorEnv; snapshot: ParamSnapshot }> {
   const { cfg, derived } = data;
   await loadTaskModule(cfg.task_module); // custom tasks: this thread's registry
-  const env = await VectorEnv.create(makeTask(cfg.task), cfg.eval_episodes, {
-    actionRepeat: cfg.action_repeat,
-    rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
-    ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
-  });
+  const env = await VectorEnv.create(makeTask(cfg.task), cfg.eval_episodes, envOptionsFor(cfg));
   const engine = createEngine({ threads: 1 });
   const agent = new Agent(engine, cfg, derived, Math.max(cfg.num_envs, cfg.eval_episodes));
   return { agent, env, snapshot: new ParamSnapshot(data.snapshot, engine) };

@@ -38,6 +38,7 @@ import type { BackwardOptions, ForwardOptions } from '../nn/types.js';
 import type { DynamicsContext } from '../model/dynamics.js';
 import type { PolicyContext } from '../model/policy.js';
 import type { WorldModel } from '../model/world-model.js';
+import { HALF_LOG_2PI } from '../model/policy-head.js';
 import { rhoWeights, twoHotDecodeBackward } from './losses.js';
 import { PercentileScale } from './scales.js';
 
@@ -394,5 +395,3 @@ export class PolicyObjective {
     }
   }
 }
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);

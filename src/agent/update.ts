@@ -263,7 +263,7 @@ export class Updater {
     const doValue = this.valueDue;
     const seed = this.opts.seed >>> 0;
     const cValue = this.updates * this.stride;
-    const cTd = cValue + wm.valueNet.dropoutCount(N);
+    const cTd = this.tdCounter();
 
     // ---- forward: rollout and stop-gradient targets
     wm.encoderNet.forward(ctx.enc, B, batch.obs, 0, this.z, 0);
@@ -342,7 +342,15 @@ export class Updater {
       }
       wm.encoderNet.backward(ctx.enc, dz, 0, null, 0);
     }
+  }
 
+  /** This update's random counters come in ranges: value dropout (from updates·stride), TD target, policy. */
+  private tdCounter(): number {
+    return this.updates * this.stride + this.wm.valueNet.dropoutCount(this.N);
+  }
+
+  private piCounter(): number {
+    return this.tdCounter() + this.td.counters();
   }
 
   /**
@@ -354,7 +362,7 @@ export class Updater {
     const { info } = this;
     const doPi = this.piDue;
     const seed = this.opts.seed >>> 0;
-    const cPi = this.updates * this.stride + this.wm.valueNet.dropoutCount(this.N) + this.td.counters();
+    const cPi = this.piCounter();
     info.pi_updated = doPi ? 1 : 0;
     if (doPi) {
       const st = this.pi.run(this.z, 0, batch.expertMean, batch.expertStd, progress, seed, cPi, refresh, backward);

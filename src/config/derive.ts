@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { ConfigError } from '../errors.js';
 import type { Config } from './schema.js';
+import type { EnvOptions } from '../envs/env.js';
 import { modelSizePreset } from '../model/config.js';
 
 /** What derivation needs to know about the task. */
@@ -156,4 +157,13 @@ function replayRaise(cfg: Config, needed: number, runSlots: (steps: number) => n
     raise.push(`steps to at least ${lo}`);
   }
   return raise.join(' and ');
+}
+
+/** The environment wrappers a run's config asks for (action repeat, reward accumulation, episode length). */
+export function envOptionsFor(cfg: Config): EnvOptions {
+  return {
+    actionRepeat: cfg.action_repeat,
+    rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
+    ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
+  };
 }

@@ -26,7 +26,8 @@ import type { F32 } from '../engine/engine.js';
 import type { ParamStore } from '../nn/params.js';
 import type { PolicyForm } from './config.js';
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+/** log(2π)/2, the Gaussian log-density's constant. */
+export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /**
  * 1 - tanh²(u) computed as sech²(u): the same value, but exact in the tails where 1 - a·a cancels

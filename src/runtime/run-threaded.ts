@@ -13,7 +13,7 @@ import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { checkReplayHoldsBatch, coresLeftByActors, deriveConfig, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
+import { checkReplayHoldsBatch, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
 import { renderConfigYaml } from '../config/render.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { makeTask } from '../envs/registry.js';
@@ -87,14 +87,6 @@ const TICK_MS = 200;
 // at default settings), so its progress is reported on a timer instead.
 const PRETRAIN_LOG_MS = 10_000;
 
-function envOptionsOf(cfg: Config) {
-  return {
-    actionRepeat: cfg.action_repeat,
-    rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
-    ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
-  };
-}
-
 /** Everything a threaded run checks before it allocates or starts anything. */
 async function planRun(cfg: Config, resumeSlots: number | null, resumes: number): Promise<{ plan: RunPlan; bufferPlan: BufferPlan }> {
   const cores = os.availableParallelism();
@@ -102,7 +94,7 @@ async function planRun(cfg: Config, resumeSlots: number | null, resumes: number)
     throw new ConfigError(`actors=${cfg.actors} is more than the ${cores} cores of this machine (each actor keeps a core busy); use actors=${Math.max(1, cores - 1)} to leave the learner a core of its own, or at most actors=${cores}`);
   }
   const spec = makeTask(cfg.task);
-  const probe = await VectorEnv.create(spec, 1, envOptionsOf(cfg));
+  const probe = await VectorEnv.create(spec, 1, envOptionsFor(cfg));
   const task = { name: spec.name, obsDim: probe.obsDim, actionDim: probe.actionDim, episodeLength: probe.maxEpisodeSteps, episodic: spec.episodic };
   probe.dispose();
   const derived = deriveConfig(cfg, task);

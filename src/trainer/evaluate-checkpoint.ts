@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { readCheckpoint } from '../checkpoint/checkpoint-file.js';
 import type { Config } from '../config/schema.js';
-import { deriveConfig } from '../config/derive.js';
+import { deriveConfig, envOptionsFor } from '../config/derive.js';
 import { createEngine } from '../engine/index.js';
 import { makeTask } from '../envs/registry.js';
 import { loadTaskModule } from '../envs/task-module.js';
@@ -62,11 +62,7 @@ export async function evaluateCheckpoint(file: string, options: CheckpointEvalOp
   const cfg: Config = { ...saved, task_module: options.taskModule ?? saved.task_module ?? null, seed, eval_episodes: episodes, mpc: mode === 'plan', eval_pi: false, eval_value: false };
   await loadTaskModule(cfg.task_module);
   const spec = makeTask(cfg.task);
-  const env = await VectorEnv.create(spec, episodes, {
-    actionRepeat: cfg.action_repeat,
-    rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
-    ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
-  });
+  const env = await VectorEnv.create(spec, episodes, envOptionsFor(cfg));
   const engine = createEngine({ threads });
   try {
     const derived = deriveConfig(cfg, {

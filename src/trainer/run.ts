@@ -4,7 +4,7 @@
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, parseOverrides, coerceValue } from '../config/load.js';
-import { checkReplayHoldsBatch, deriveConfig, learnerThreads, type Derived } from '../config/derive.js';
+import { checkReplayHoldsBatch, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
 import { renderConfigYaml } from '../config/render.js';
 import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine/index.js';
@@ -100,11 +100,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     return runThreaded(cfg, resumeFrom, runDir(cfg), { shouldStop: options.shouldStop, onStart: options.onThreadsStart });
   }
   const spec = makeTask(cfg.task); // unknown task: EnvError with the closest names
-  const envOptions = {
-    actionRepeat: cfg.action_repeat,
-    rewardMode: cfg.reward_accumulation as 'sum' | 'discounted',
-    ...(cfg.episode_length !== null ? { maxEpisodeSteps: cfg.episode_length } : {}),
-  };
+  const envOptions = envOptionsFor(cfg);
   const env = await VectorEnv.create(spec, cfg.num_envs, { ...envOptions, seed: cfg.seed });
   try {
     const derived = deriveConfig(cfg, {
