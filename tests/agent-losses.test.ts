@@ -250,7 +250,7 @@ describe('distillation KL against the expert', () => {
     const N1 = (H + 1) * B;
     const A = 2;
     const cfg = {
-      objective: 'distill' as const, rho: 0.5, rhoNormalize: true, discount: 0.9, entropyCoef: 0, qScaleTau: 0.01,
+      objective: 'distill' as const, qEstimate: 'mean' as const, rho: 0.5, rhoNormalize: true, discount: 0.9, entropyCoef: 0, qScaleTau: 0.01,
       fixKlOrder: true, klReduce: 'mean' as const, klScaleTau: 1, expertStdScale: 1.5, expertStdMin: 0.1, startEntropyCoeff: 0, endEntropyCoeff: 0,
     };
     const pol = wm.policyNet.createContext(N1);

@@ -83,7 +83,7 @@ function preferenceModel(): WorldModel {
 function opts(over: Partial<PlannerOptions> = {}): PlannerOptions {
   return {
     horizon: 3, iterations: 6, numSamples: 256, numElites: 32, numPiTrajs: 8, minStd: 0.05, maxStd: 2,
-    temperature: 0.5, discount: 0.9, emaValue: false, policySeedNoise: 0, expertMeanFromAction: false, evalElite: 'best', ...over,
+    temperature: 0.5, discount: 0.9, emaValue: false, qEstimate: 'mean', policySeedNoise: 0, expertMeanFromAction: false, evalElite: 'best', ...over,
   };
 }
 
@@ -292,11 +292,61 @@ describe('planner over the world-model adapter', () => {
     const v1 = new Float32Array(4);
     const v2 = new Float32Array(4);
     for (let i = 0; i < wm.store.size; i++) wm.params[i] += 0.3 * (uniformAt(10, i) - 0.5);
-    pm.value(4, z, 0, a1, 0, v1, 0, false);
-    pm.value(4, z, 0, a2, 0, v2, 0, false);
+    pm.value(4, z, 0, a1, 0, v1, 0, false, null);
+    pm.value(4, z, 0, a2, 0, v2, 0, false, null);
     expect(arr(v1)).not.toEqual(arr(v2));
     const out = new MppiPlanner(js, pm, opts({ numSamples: 64, numElites: 8 }), 1, 2).plan(1, obs(1), 0, true);
     for (const x of arr(out.action)) expect(Math.abs(x)).toBeLessThanOrEqual(1);
+  });
+
+  it("Q models, q_estimate avg2 (tdmpc2's Q(..., 'avg')): 2 random heads per iteration, the policy-prior rows re-scored each time", () => {
+    class Recording extends WorldModelPlanner {
+      calls: { n: number; heads: number[] | null }[] = [];
+      override value(
+        R: number, z: F32, zOff: number, a: F32 | null, aOff: number, out: F32, outOff: number, target: boolean,
+        heads: readonly number[] | null,
+      ): void {
+        this.calls.push({ n: R, heads: heads && [...heads] });
+        super.value(R, z, zOff, a, aOff, out, outOff, target, heads);
+      }
+    }
+    const plan = (numQ: number, qEstimate: 'avg2' | 'mean') => {
+      const wm = model({ valueForm: 'Q', numQ });
+      for (let i = 0; i < wm.store.size; i++) wm.params[i] += 0.3 * (uniformAt(12, i) - 0.5);
+      const pm = new Recording(wm);
+      const out = new MppiPlanner(js, pm, opts({ numSamples: 64, numElites: 8, iterations: 6, qEstimate }), 1, 3).plan(1, obs(1), 0, false);
+      return { wm, pm, action: arr(out.action), expert: arr(out.expertMean) };
+    };
+    const P = 64 + 8;
+    // 5 heads: one distinct pair per iteration for all P rows (the 8 policy-prior rows included).
+    const five = plan(5, 'avg2');
+    expect(five.pm.calls.map((c) => c.n)).toEqual(Array(6).fill(P));
+    for (const { heads } of five.pm.calls) {
+      expect(heads).toHaveLength(2);
+      const [j, l] = heads!;
+      expect(j).not.toBe(l);
+      for (const k of [j, l]) expect(k >= 0 && k < 5).toBe(true);
+    }
+    expect(new Set(five.pm.calls.map((c) => c.heads!.join())).size).toBeGreaterThan(1);
+    // The adapter's value over a pair is the mean of those two heads' decoded values.
+    const R = 4;
+    const z = Float32Array.from({ length: R * 8 }, (_, i) => uniformAt(13, i));
+    const a = Float32Array.from({ length: R * A }, (_, i) => 2 * uniformAt(14, i) - 1);
+    const all = new Float32Array(5 * R);
+    five.wm.value(R, z, a, all, { reduce: 'all' });
+    const pair = new Float32Array(R);
+    five.pm.value(R, z, 0, a, 0, pair, 0, false, [4, 1]);
+    for (let r = 0; r < R; r++) expect(pair[r]).toBeCloseTo((all[4 * R + r] + all[1 * R + r]) / 2, 5);
+    // mean: every head, policy-prior scores cached after the first iteration.
+    const mean = plan(5, 'mean');
+    expect(mean.pm.calls.map((c) => c.n)).toEqual([P, ...Array(5).fill(P - 8)]);
+    expect(mean.pm.calls.every((c) => c.heads === null)).toBe(true);
+    // 2 heads: the average of 2 is the mean of all, drawn or not; no draw, the same plan bit for bit.
+    const two = plan(2, 'avg2');
+    expect(two.pm.calls.every((c) => c.heads === null)).toBe(true);
+    const twoMean = plan(2, 'mean');
+    expect(two.action).toEqual(twoMean.action);
+    expect(two.expert).toEqual(twoMean.expert);
   });
 
   it('chunks calls larger than the model inference contexts without changing results', () => {
@@ -332,8 +382,8 @@ describe('planner over the world-model adapter', () => {
     pb.reward(R, zb, 0, ab, 0, rb, 0);
     ps.reward(R, zs, 0, as, 0, rs, 0);
     expect(arr(rs)).toEqual(arr(rb));
-    pb.value(R, nb, 0, null, 0, rb, 0, true);
-    ps.value(R, ns, 0, null, 0, rs, 0, true);
+    pb.value(R, nb, 0, null, 0, rb, 0, true, null);
+    ps.value(R, ns, 0, null, 0, rs, 0, true, null);
     expect(arr(rs)).toEqual(arr(rb));
     // A whole plan of 2 observations (2·(256+8) = 528 rows per call) through 7-row chunks.
     const po = opts({ iterations: 2 });

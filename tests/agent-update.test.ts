@@ -61,7 +61,7 @@ function options(over: Partial<UpdateOptions> & { policy?: Partial<UpdateOptions
     consistencyCoef: 20, rewardCoef: 0.3, valueCoef: 0.2, terminationCoef: 0.5, numRollouts: 1,
     imagineInitialSource: 'encoder', qTarget: 'min2',
     policy: {
-      objective: 'distill', entropyCoef: 0.05, qScaleTau: 0.3, fixKlOrder: true, klReduce: 'mean', klScaleTau: 0.3,
+      objective: 'distill', qEstimate: 'avg2', entropyCoef: 0.05, qScaleTau: 0.3, fixKlOrder: true, klReduce: 'mean', klScaleTau: 0.3,
       expertStdScale: 1.5, expertStdMin: 0.1, startEntropyCoeff: 0.02, endEntropyCoeff: 0.2,
     },
     lr: 1e-3, encLrScale: 0.3, piLrScale: 1, optimizer: 'adam', weightDecay: 0, gradClipNorm: 20,
@@ -141,6 +141,21 @@ describe('update gradients vs finite differences (float64)', () => {
     expectGradientsMatch(gradientCheck(wm, up, batch, 0));
     expect(up.info.pi_q).not.toBe(0);
   });
+
+  for (const objective of ['max_q', 'residual'] as const) {
+    it(`Q form, ${objective} with q_estimate avg2 on 4 heads (tdmpc2's Q(..., 'avg'): 2 random heads per update), dropout`, () => {
+      const wm = makeModel({ valueForm: 'Q', policyForm: 'tdmpc2', numQ: 4, dropout: 0.1 });
+      const policy = { objective, entropyCoef: 0.05, priorCoef: 40, priorScaleThreshold: 0, priorMinStd: 0.05 };
+      const up = new Updater(js, wm, options({ policy: { ...policy, qEstimate: 'avg2' } }));
+      const batch = makeBatch();
+      expectGradientsMatch(gradientCheck(wm, up, batch, 0));
+      // Not the mean over all 4 heads (same model, batch and counters).
+      const mean = new Updater(js, wm, options({ policy: { ...policy, qEstimate: 'mean' } }));
+      up.computeGradients(batch, 0);
+      mean.computeGradients(batch, 0);
+      expect(Math.abs(up.info.pi_q - mean.info.pi_q)).toBeGreaterThan(1e-6);
+    });
+  }
 
   it('V form, TD-MPC2 policy, max_q through the one-step lookahead r + γV(next)', () => {
     const wm = makeModel({ valueForm: 'V', policyForm: 'tdmpc2' });

@@ -252,6 +252,47 @@ describe('Ensemble', () => {
     expect(Array.from(ctx.out.subarray(R * 3, 2 * R * 3))).toEqual(Array.from(head1));
     expect(() => ens.forward(ctx, R, z, 0, z, 0, null, 0)).toThrow(ShapeError);
   });
+
+  it('a subset of heads (tdmpc2 reads 2 random Q heads): the same outputs and gradients as the full pass', () => {
+    const s = newStore();
+    const K = 4;
+    const ens = new Ensemble(e, s, 'ens', K, 4, 2, { hidden: [5, 5], outDim: 3, outAct: 'linear', init: 'torch', dropout: [0.2, 0.2] });
+    finish(s, 24);
+    const R = 3;
+    const per = R * 3;
+    const ctx = ens.createContext(R);
+    const z = randn(R * 4, 25);
+    const a = randn(R * 2, 26);
+    const fwd = { train: true, seed: 5, counter: 70 };
+    const full = f64(K * per);
+    ens.forward(ctx, R, z, 0, a, 0, full, 0, fwd);
+    const heads = [3, 1];
+    const sub = f64(2 * per);
+    ens.forward(ctx, R, z, 0, a, 0, sub, 0, fwd, heads);
+    expect(ctx.active).toEqual(heads);
+    // Slot i holds head heads[i], dropout masks included (a head's counters do not depend on the subset).
+    heads.forEach((k, i) => expect(Array.from(sub.subarray(i * per, (i + 1) * per))).toEqual(Array.from(full.subarray(k * per, (k + 1) * per))));
+    // Backward of the subset pass = backward of the full pass with dout 0 on the other heads.
+    const dsub = randn(2 * per, 27);
+    const dfull = f64(K * per);
+    heads.forEach((k, i) => dfull.set(dsub.subarray(i * per, (i + 1) * per), k * per));
+    const run = (hs: number[] | null, out: F32, dout: F32) => {
+      s.zeroGrad();
+      const dz = f64(R * 4);
+      const da = f64(R * 2);
+      ens.forward(ctx, R, z, 0, a, 0, out, 0, fwd, hs);
+      ens.backward(ctx, dout, 0, dz, 0, da, 0);
+      return { p: Array.from(s.grads), dz: Array.from(dz), da: Array.from(da) };
+    };
+    const gs = run(heads, sub, dsub);
+    const gf = run(null, full, dfull);
+    for (let i = 0; i < s.size; i++) expect(gs.p[i]).toBeCloseTo(gf.p[i], 12);
+    for (let i = 0; i < R * 4; i++) expect(gs.dz[i]).toBeCloseTo(gf.dz[i], 12);
+    for (let i = 0; i < R * 2; i++) expect(gs.da[i]).toBeCloseTo(gf.da[i], 12);
+    // Heads 0 and 2 did not run: no gradient in their blocks.
+    for (const k of [0, 2]) for (let i = k * ens.headStride; i < (k + 1) * ens.headStride; i++) expect(gs.p[i]).toBe(0);
+    expect(() => ens.forward(ctx, R, z, 0, a, 0, sub, 0, fwd, [4])).toThrow(ShapeError);
+  });
 });
 
 describe('dropout masks', () => {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runTraining } from '../src/trainer/run.js';
+import { resolveConfig, runTraining } from '../src/trainer/run.js';
+import { readCheckpoint, writeCheckpoint } from '../src/checkpoint/checkpoint-file.js';
 import { CheckpointError, ConfigError } from '../src/errors.js';
 
 const TINY = [
@@ -51,5 +52,12 @@ describe('resume', () => {
     const ckpt = path.join(run.dir, 'checkpoints', 'final.ckpt');
     await expect(runTraining([`resume=${ckpt}`, 'horizon=5'])).rejects.toThrow(ConfigError);
     await expect(runTraining([`resume=${ckpt}`, 'horizon=5'])).rejects.toThrow(/cannot change 'horizon'/);
+    // A checkpoint from before q_estimate existed planned with the mean over value heads: it resumes so.
+    expect(resolveConfig([`resume=${ckpt}`]).cfg.q_estimate).toBe('avg2');
+    const old = readCheckpoint(ckpt);
+    delete (old.meta.config as Record<string, unknown>).q_estimate;
+    const oldCkpt = path.join(dir, 'old.ckpt');
+    writeCheckpoint(oldCkpt, old);
+    expect(resolveConfig([`resume=${oldCkpt}`]).cfg.q_estimate).toBe('mean');
   });
 });

@@ -96,7 +96,7 @@ export class Agent {
     this.plannerModel.encode(B, obs, 0, this.z, 0);
     const a = this.piOut.action;
     if (this.model.cfg.valueForm === 'Q') this.model.pi(B, this.z, null, null, a, this.piRng.seed, this.piRng.take(B * A), { sample: false });
-    this.plannerModel.value(B, this.z, 0, a, 0, out, 0, false);
+    this.plannerModel.value(B, this.z, 0, a, 0, out, 0, false, null);
   }
 
   /**
@@ -261,6 +261,7 @@ export function plannerOptions(cfg: Config, derived: Derived): PlannerOptions {
     temperature: cfg.temperature,
     discount: derived.discount,
     emaValue: cfg.planner_ema_value,
+    qEstimate: cfg.q_estimate as 'avg2' | 'mean',
     policySeedNoise: cfg.policy_seed_noise,
     expertMeanFromAction: cfg.expert_mean_source === 'action',
     evalElite: cfg.algo === 'bmpc' ? 'best' : 'sample',

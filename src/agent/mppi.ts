@@ -7,17 +7,21 @@
 //
 // One call:
 //   z0 = encode(obs)                                          [B, Z]
-//   policy-prior sequences: roll the policy through the dynamics (scored once, then cached)
+//   policy-prior sequences: roll the policy through the dynamics (scored once, then cached, unless
+//                           every iteration draws its own value heads: then re-scored like tdmpc2)
 //   mean = warm start (previous plan shifted by one) or 0;  std = max_std      [B, H, A]
 //   repeat `iterations` times:
 //     actions = clamp(mean + std * eps, -1, 1) for the S Gaussian sequences
-//     value   = Σ_t γ^t r(z_t, a_t) + γ^H V(z_H)   (V: mean over heads, online or EMA)
+//     value   = Σ_t γ^t r(z_t, a_t) + γ^H V(z_H)   (online or EMA value heads; V form: V(z_H), mean
+//               over heads; Q form: Q(z_H, pi(z_H)), with q_estimate = avg2 the average of 2 random
+//               heads drawn per iteration, tdmpc2's Q(..., 'avg'), else the mean over heads)
 //     elites  = top E by value;  w = exp(temperature * (value - max)), normalized
 //     mean    = Σ w a;  std = clamp(sqrt(Σ w (a - mean)²), min_std, max_std)
 //   action = eval ? elite with the highest value : elite sampled by w, plus std·N(0,1) noise
 //   expert = (mean[0], std[0]) (or the chosen action as the mean, by option)
 import type { Engine, F32 } from '../engine/engine.js';
 import { RngStream, normalAt as normalAtCounter, uniformAt as uniformAtCounter } from '../engine/rng.js';
+import { randomHeadPair } from './head-pair.js';
 
 /** The inference surface of the world model the planner needs (all outputs overwrite). */
 export interface PlannerModel {
@@ -25,12 +29,17 @@ export interface PlannerModel {
   readonly actionDim: number;
   /** 'Q' models score the final latent with Q(z_H, pi(z_H)); 'V' models with V(z_H). */
   readonly valueForm: 'Q' | 'V';
+  /** Value heads in the ensemble. */
+  readonly numQ: number;
   encode(R: number, obs: F32, obsOff: number, z: F32, zOff: number): void;
   next(R: number, z: F32, zOff: number, a: F32, aOff: number, zNext: F32, zNextOff: number): void;
   /** Decoded scalar reward per row (mean over reward heads). */
   reward(R: number, z: F32, zOff: number, a: F32, aOff: number, out: F32, outOff: number): void;
-  /** Decoded scalar value per row, mean over the ensemble; a is ignored by V models. */
-  value(R: number, z: F32, zOff: number, a: F32 | null, aOff: number, out: F32, outOff: number, target: boolean): void;
+  /** Decoded scalar value per row, mean over the given heads (null: all); a is ignored by V models. */
+  value(
+    R: number, z: F32, zOff: number, a: F32 | null, aOff: number, out: F32, outOff: number, target: boolean,
+    heads: readonly number[] | null,
+  ): void;
   /** Policy-prior action per row: sampled (counter-based noise) or the deterministic mean action. */
   policyAction(R: number, z: F32, zOff: number, action: F32, actionOff: number, seed: number, counter: number, sample: boolean): void;
   /**
@@ -53,6 +62,11 @@ export interface PlannerOptions {
   discount: number;
   /** Score terminal values with the EMA target value network. */
   emaValue: boolean;
+  /**
+   * Q models' terminal value: the average of 2 random heads, drawn per iteration (tdmpc2's
+   * Q(..., return_type='avg')), or the mean over all heads. V models always take the mean.
+   */
+  qEstimate: 'avg2' | 'mean';
   /** Std of Gaussian noise added to policy-prior actions (TD-MPC2 option). */
   policySeedNoise: number;
   /** Store the chosen elite's first action (before exploration noise; BMPC) as the expert mean. */
@@ -336,8 +350,9 @@ export class MppiPlanner {
 
   /**
    * values[b*P + j] = Σ_t γ^t r_t + γ^H V(z_H) for every candidate. The policy-prior sequences do not
-   * change between iterations: unless scorePolicy, their rows are not recomputed (the model runs on
-   * the Gaussian rows [b*P + Pi, (b+1)*P) only, one range per observation) and keep their first score.
+   * change between iterations: unless scorePolicy (or this iteration draws its value heads), their
+   * rows are not recomputed (the model runs on the Gaussian rows [b*P + Pi, (b+1)*P) only, one range
+   * per observation) and keep their first score.
    * Rows are independent in every model call, so skipping rows does not change the others' values.
    */
   private estimateValues(B: number, scorePolicy: boolean): void {
@@ -347,22 +362,31 @@ export class MppiPlanner {
     this.values.fill(0, 0, R);
     // Q models draw the terminal policy action from one counter block for all R rows (row r uses
     // counters from base + r·A), whichever rows are scored.
-    const qCounter = this.model.valueForm === 'Q' ? this.rng.take(R * this.model.actionDim * 2) : 0;
-    if (scorePolicy || Pi === 0) {
-      this.scoreRows(0, R, R, qCounter);
+    const m = this.model;
+    const qCounter = m.valueForm === 'Q' ? this.rng.take(R * m.actionDim * 2) : 0;
+    // avg2: one pair of heads for all rows of this iteration. The cached policy-prior scores came
+    // from another pair, so those rows are scored again (tdmpc2 scores them in every iteration).
+    let heads: [number, number] | null = null;
+    if (m.valueForm === 'Q' && this.opts.qEstimate === 'avg2' && m.numQ > 2) {
+      const c = this.rng.take(2);
+      heads = randomHeadPair(m.numQ, uniformAtCounter(this.rng.seed, c), uniformAtCounter(this.rng.seed, c + 1));
+    }
+    const scorePi = scorePolicy || heads !== null;
+    if (scorePi || Pi === 0) {
+      this.scoreRows(0, R, R, qCounter, heads);
     } else {
-      for (let b = 0; b < B; b++) this.scoreRows(b * P + Pi, P - Pi, R, qCounter);
+      for (let b = 0; b < B; b++) this.scoreRows(b * P + Pi, P - Pi, R, qCounter, heads);
     }
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < Pi; j++) {
-        if (scorePolicy) this.piValues[b * Pi + j] = this.values[b * P + j];
+        if (scorePi) this.piValues[b * Pi + j] = this.values[b * P + j];
         else this.values[b * P + j] = this.piValues[b * Pi + j];
       }
     }
   }
 
   /** Scores candidate rows [r0, r0 + n) of the R = B*P rows (values must be zeroed there). */
-  private scoreRows(r0: number, n: number, R: number, qCounter: number): void {
+  private scoreRows(r0: number, n: number, R: number, qCounter: number, heads: readonly number[] | null): void {
     const { horizon: H, discount, emaValue } = this.opts;
     const m = this.model;
     const Z = m.latentDim;
@@ -392,7 +416,7 @@ export class MppiPlanner {
     if (m.valueForm === 'Q') {
       m.policyAction(n, zCur, r0 * Z, this.termAction, r0 * A, this.rng.seed, qCounter + r0 * A, true);
     }
-    m.value(n, zCur, r0 * Z, this.termAction, r0 * A, this.reward, r0, emaValue);
+    m.value(n, zCur, r0 * Z, this.termAction, r0 * A, this.reward, r0, emaValue, heads);
     for (let i = r0; i < r0 + n; i++) {
       const v = term && term[i] ? this.values[i] : this.values[i] + g * this.reward[i];
       // A NaN/Inf score (diverged model) must not win the elite selection: count it and rank it last.

@@ -11,6 +11,7 @@ export class WorldModelPlanner implements PlannerModel {
   readonly latentDim: number;
   readonly actionDim: number;
   readonly valueForm: 'Q' | 'V';
+  readonly numQ: number;
   private readonly obsDim: number;
   private readonly chunk: number;
 
@@ -20,6 +21,7 @@ export class WorldModelPlanner implements PlannerModel {
     this.latentDim = wm.cfg.latentDim;
     this.actionDim = wm.cfg.actionDim;
     this.valueForm = wm.cfg.valueForm;
+    this.numQ = wm.cfg.numQ;
     this.obsDim = wm.cfg.obsDim;
     this.chunk = wm.inferenceRows;
   }
@@ -45,12 +47,15 @@ export class WorldModelPlanner implements PlannerModel {
     }
   }
 
-  value(R: number, z: F32, zOff: number, a: F32 | null, aOff: number, out: F32, outOff: number, target: boolean): void {
+  value(
+    R: number, z: F32, zOff: number, a: F32 | null, aOff: number, out: F32, outOff: number, target: boolean,
+    heads: readonly number[] | null,
+  ): void {
     const { chunk, latentDim: Z, actionDim: A } = this;
     const q = this.valueForm === 'Q';
     for (let r0 = 0; r0 < R; r0 += chunk) {
       this.wm.value(Math.min(chunk, R - r0), z, q ? a : null, out, {
-        target, zOff: zOff + r0 * Z, aOff: aOff + r0 * A, outOff: outOff + r0,
+        target, heads, zOff: zOff + r0 * Z, aOff: aOff + r0 * A, outOff: outOff + r0,
       });
     }
   }

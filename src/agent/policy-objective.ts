@@ -5,11 +5,11 @@
 //   max_q (TD-MPC2):  L = Σ_t w_t · mean_b ( entropy_coef · log π(a|z) - Q(z, a) / s ),  a ~ π(z)
 //                     log π: TD-MPC2's log_pi, its Gaussian part multiplied by action_dim
 //                     (policy-head.ts scaledLogProb), in every objective's entropy term.
-//                     Q = mean over the ensemble heads of the decoded Q(z, a) (V form:
-//                     Q(z, a) = r(z, a) + γ · V(next(z, a)), the one-step model lookahead).
+//                     Q = the decoded Q(z, a) averaged over 2 random heads drawn per call (tdmpc2's
+//                     Q(..., 'avg', detach=True); q_estimate = avg2, only those heads run) or over
+//                     all heads (q_estimate = mean; the V form always: Q(z, a) = r(z, a) + γ ·
+//                     mean_k V_k(next(z, a)), the one-step model lookahead, as seed 000 §4 reduces).
 //                     s = tdmpc2 RunningScale of Q at t = 0 (floored per sample, EMA rate `tau`).
-//                     Choice: mean over all heads instead of tdmpc2's average of 2 random heads
-//                     (same expectation, deterministic, and what seed 000 §4 reduces with).
 //   distill (BMPC):   L = Σ_t w_t · mean_b ( KL / s - α · entropy )
 //                     KL = mean (or sum, kl_reduce) over action dims of KL(expert || π) (fix_kl_order)
 //                     or KL(π || expert),
@@ -41,6 +41,8 @@ import type { WorldModel } from '../model/world-model.js';
 import { HALF_LOG_2PI } from '../model/policy-head.js';
 import { rhoWeights, twoHotDecodeBackward } from './losses.js';
 import { PercentileScale } from './scales.js';
+import { randomHeadPair } from './head-pair.js';
+import { uniformAt } from '../engine/rng.js';
 
 /** Detached passes: parameter gradients go to the store's sink (tdmpc2 `detach=True`). */
 const SINK: BackwardOptions = { grads: null };
@@ -53,6 +55,8 @@ export interface PolicyObjectiveConfig {
   /** max_q: entropy coefficient; RunningScale EMA rate (tdmpc2 uses cfg.tau). */
   entropyCoef: number;
   qScaleTau: number;
+  /** max_q / residual with a Q model: average 2 random heads (tdmpc2) or all of them. */
+  qEstimate: 'avg2' | 'mean';
   /** distill. */
   fixKlOrder: boolean;
   /** The KL over action dims: averaged (TD-MPC2 fork) or summed (bmpc-jax, MultivariateNormalDiag). */
@@ -101,6 +105,8 @@ export class PolicyObjective {
   private readonly rowCoef: F32; // [N1] d loss / d (row objective)
   /** residual: whether the prior term is on this call (the Q scale above its threshold). */
   private readonly residual: boolean;
+  /** max_q / residual on a Q model with q_estimate = avg2 and more than 2 heads: each call draws 2. */
+  private readonly drawsHeads: boolean;
   private priorOn = false;
   /** residual: c = prior_coef · action_dim / 61 and the expert std floor (min_std), fixed per run. */
   private readonly priorWeight: number;
@@ -134,6 +140,7 @@ export class PolicyObjective {
     const w = new Float64Array(H + 1); // distill and residual: w_H stays 0
     rhoWeights(cfg.rho, cfg.objective === 'max_q' ? H + 1 : H, cfg.rhoNormalize, w);
     this.residual = cfg.objective === 'residual';
+    this.drawsHeads = cfg.objective !== 'distill' && valueForm === 'Q' && cfg.qEstimate === 'avg2' && K > 2;
     this.priorWeight = ((cfg.priorCoef ?? 1) * wm.cfg.actionDim) / 61;
     this.priorFloor = cfg.priorMinStd ?? 0.05;
     this.w = w;
@@ -162,10 +169,10 @@ export class PolicyObjective {
     }
   }
 
-  /** Counters one call consumes: policy noise, plus value dropout for max_q. */
+  /** Counters one call consumes: policy noise, plus value dropout and the head draw for max_q. */
   counters(): number {
     const A = this.wm.cfg.actionDim;
-    return this.N1 * A + (this.cfg.objective !== 'distill' ? this.wm.valueNet.dropoutCount(this.N1) : 0);
+    return this.N1 * A + (this.cfg.objective !== 'distill' ? this.wm.valueNet.dropoutCount(this.N1) : 0) + (this.drawsHeads ? 2 : 0);
   }
 
   /**
@@ -287,15 +294,19 @@ export class PolicyObjective {
       wm.valueNet.forward(val, N1, this.ctx.dyn!.out, this.ctx.dyn!.outOff, null, 0, null, 0, this.fwd);
     } else {
       this.q.fill(0);
-      wm.valueNet.forward(val, N1, z, zOff, a, 0, null, 0, this.fwd);
+      // Dropout uses counters [counter, counter + dropoutCount); the head draw the next two.
+      const c = counter + wm.valueNet.dropoutCount(N1);
+      const heads = this.drawsHeads ? randomHeadPair(K, uniformAt(seed, c), uniformAt(seed, c + 1)) : null;
+      wm.valueNet.forward(val, N1, z, zOff, a, 0, null, 0, this.fwd, heads);
     }
+    const Kq = val.active.length; // heads averaged
     const g = isV ? cfg.discount : 1;
-    e.twoHotDecode(K * N1, NB, vmin, vmax, val.out, val.outOff, this.decoded, 0);
+    e.twoHotDecode(Kq * N1, NB, vmin, vmax, val.out, val.outOff, this.decoded, 0);
     let qSum = 0;
     for (let r = 0; r < N1; r++) {
       let s = 0;
-      for (let k = 0; k < K; k++) s += this.decoded[k * N1 + r];
-      this.q[r] += (g * s) / K;
+      for (let k = 0; k < Kq; k++) s += this.decoded[k * N1 + r];
+      this.q[r] += (g * s) / Kq;
       qSum += this.q[r];
     }
     this.stats.q = qSum / N1;
@@ -322,9 +333,9 @@ export class PolicyObjective {
       this.dScaledLogProb[r] = alpha * this.rowCoef[r];
     }
     const qL = this.qLogits!;
-    e.fill(K * N1 * NB, 0, qL, 0);
-    for (let k = 0; k < K; k++) {
-      twoHotDecodeBackward(N1, NB, vmin, vmax, val.out, val.outOff + k * N1 * NB, this.q, 0, g / K, qL, k * N1 * NB);
+    e.fill(Kq * N1 * NB, 0, qL, 0);
+    for (let k = 0; k < Kq; k++) {
+      twoHotDecodeBackward(N1, NB, vmin, vmax, val.out, val.outOff + k * N1 * NB, this.q, 0, g / Kq, qL, k * N1 * NB);
     }
     e.fill(N1 * wm.cfg.actionDim, 0, this.da, 0);
     if (isV) {

@@ -7,7 +7,7 @@
 //                    z''_i = enc(o_{t+1}) (encoder) or the rollout latent z_{t+1}; r_i the stored reward;
 //                    j ≠ l two target heads drawn per update (tdmpc2: Q(..., return_type='min',
 //                    target=True) takes randperm(num_q)[:2] once per call), the clipped double-Q
-//                    pessimism against overestimation.
+//                    pessimism against overestimation; only those two heads are computed.
 // a_is ~ π(·|z) (online policy, s < S = num_rollouts samples per state), V̄/Q̄ the EMA target
 // ensemble, d_i the stored termination flag of step t (tdmpc2: `discount * (1 - terminated)`).
 // The V form bootstraps from the mean over ALL target heads (seed 000 §4 "global bootstrap", as
@@ -23,6 +23,7 @@ import type { PolicyContext } from '../model/policy.js';
 import type { WorldModel } from '../model/world-model.js';
 import { tdTarget } from './losses.js';
 import { uniformAt } from '../engine/rng.js';
+import { randomHeadPair } from './head-pair.js';
 
 export interface TdContexts {
   /** All sized for >= S·N rows; dyn only needed by V models. */
@@ -92,13 +93,12 @@ export class TdTargets {
       this.decodeMean(K, SN, ctx.val.out, ctx.val.outOff, NB, vmin, vmax, this.v);
       for (let s = 0; s < S; s++) tdTarget(N, this.discount, this.r, s * N, this.v, s * N, term, 0, this.yAll, s * N);
     } else {
-      wm.valueNet.forward(ctx.val, SN, zs, zsOff, a, 0, null, 0, tgt);
-      if (this.qTarget === 'min2' && K > 1) {
-        const c = counter + SN * wm.cfg.actionDim;
-        this.decodeMin2(K, SN, ctx.val.out, ctx.val.outOff, NB, vmin, vmax, uniformAt(seed, c), uniformAt(seed, c + 1), this.v);
-      } else {
-        this.decodeMean(K, SN, ctx.val.out, ctx.val.outOff, NB, vmin, vmax, this.v);
-      }
+      // min2 runs only the two drawn target heads (the values of the others would be discarded).
+      const c = counter + SN * wm.cfg.actionDim;
+      const pair = this.qTarget === 'min2' && K > 1 ? randomHeadPair(K, uniformAt(seed, c), uniformAt(seed, c + 1)) : null;
+      wm.valueNet.forward(ctx.val, SN, zs, zsOff, a, 0, null, 0, tgt, pair);
+      if (pair) this.decodeMin2(SN, ctx.val.out, ctx.val.outOff, NB, vmin, vmax, this.v);
+      else this.decodeMean(K, SN, ctx.val.out, ctx.val.outOff, NB, vmin, vmax, this.v);
       for (let s = 0; s < S; s++) tdTarget(N, this.discount, reward, 0, this.v, s * N, term, 0, this.yAll, s * N);
     }
     // Average over the S policy samples.
@@ -108,18 +108,9 @@ export class TdTargets {
     return this.y;
   }
 
-  /**
-   * out [R] = elementwise min of two distinct heads j ≠ l of the decoded logits [K, R, NB], drawn
-   * uniformly from u1, u2 ∈ [0, 1) (one draw for all rows, as tdmpc2's one randperm per call).
-   */
-  private decodeMin2(K: number, R: number, logits: F32, logitsOff: number, NB: number, vmin: number, vmax: number,
-    u1: number, u2: number, out: F32): void {
-    const j = Math.min(K - 1, Math.floor(u1 * K));
-    let l = Math.min(K - 2, Math.floor(u2 * (K - 1)));
-    if (l >= j) l++;
-    const e = this.engine;
-    e.twoHotDecode(R, NB, vmin, vmax, logits, logitsOff + j * R * NB, this.decoded, 0);
-    e.twoHotDecode(R, NB, vmin, vmax, logits, logitsOff + l * R * NB, this.decoded, R);
+  /** out [R] = elementwise min of the two heads' decoded logits [2, R, NB]. */
+  private decodeMin2(R: number, logits: F32, logitsOff: number, NB: number, vmin: number, vmax: number, out: F32): void {
+    this.engine.twoHotDecode(2 * R, NB, vmin, vmax, logits, logitsOff, this.decoded, 0);
     const d = this.decoded;
     for (let i = 0; i < R; i++) out[i] = Math.min(d[i], d[R + i]);
   }

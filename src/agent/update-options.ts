@@ -48,6 +48,7 @@ export function updateOptionsFromConfig(cfg: Config, discount: number): UpdateOp
     imagineInitialSource: c.imagine_initial_source as 'encoder' | 'rollout', qTarget: c.q_target as 'min2' | 'mean',
     policy: {
       objective: c.policy_objective as 'max_q' | 'distill' | 'residual', entropyCoef: n('entropy_coef'), qScaleTau: n('tau'),
+      qEstimate: c.q_estimate as 'avg2' | 'mean',
       fixKlOrder: f('fix_kl_order'), klReduce: c.kl_reduce as 'mean' | 'sum', klScaleTau: n('kl_scale_tau'), expertStdScale: n('expert_std_scale'),
       expertStdMin: n('expert_std_min'), startEntropyCoeff: n('start_entropy_coeff'), endEntropyCoeff: n('end_entropy_coeff'),
       priorCoef: n('prior_coef'), priorScaleThreshold: n('prior_scale_threshold'), priorMinStd: n('min_std'),

@@ -27,7 +27,7 @@ export type BenchSize = keyof typeof BENCH_SIZES;
 
 export const PLAN_OPTIONS: PlannerOptions = {
   horizon: 3, iterations: 6, numSamples: 512, numElites: 64, numPiTrajs: 24, minStd: 0.05, maxStd: 2,
-  temperature: 0.5, discount: 0.99, emaValue: false, policySeedNoise: 0, expertMeanFromAction: false, evalElite: 'sample',
+  temperature: 0.5, discount: 0.99, emaValue: false, qEstimate: 'mean', policySeedNoise: 0, expertMeanFromAction: false, evalElite: 'sample',
 };
 
 /** The anchor's model: V(s) ensemble of 5, one reward head with 2 layers, no dropout. */

@@ -26,7 +26,7 @@ export const UPDATE_OPTIONS: UpdateOptions = {
   consistencyCoef: 20, rewardCoef: 0.1, valueCoef: 0.1, terminationCoef: 1, numRollouts: 1,
   imagineInitialSource: 'rollout', qTarget: 'min2',
   policy: {
-    objective: 'distill', entropyCoef: 0, qScaleTau: 0.01, fixKlOrder: true, klReduce: 'mean', klScaleTau: 0.01,
+    objective: 'distill', qEstimate: 'mean', entropyCoef: 0, qScaleTau: 0.01, fixKlOrder: true, klReduce: 'mean', klScaleTau: 0.01,
     expertStdScale: 1, expertStdMin: 1e-3, startEntropyCoeff: 0, endEntropyCoeff: 0,
   },
   lr: 3e-4, encLrScale: 1, piLrScale: 1, optimizer: 'adam', weightDecay: 0, gradClipNorm: 20, tau: 0.01,

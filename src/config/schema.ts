@@ -103,6 +103,7 @@ export const SCHEMA = {
   num_rollouts: { type: int(1, 64), default: 1, doc: 'policy samples per state for the TD target' },
   imagine_initial_source: { type: oneOf('encoder', 'rollout'), default: 'encoder', doc: 'TD-target imagination starts from encoder latents (BMPC) or dynamics rollout latents' },
   q_target: { type: oneOf('min2', 'mean'), default: 'min2', doc: "Q form's TD bootstrap: min of 2 random target heads (tdmpc2's clipped double Q) or the mean of all heads; V form always takes the mean (BMPC)" },
+  q_estimate: { type: oneOf('avg2', 'mean'), default: 'avg2', doc: "Q form's value in planning and in the policy objective: the average of 2 random heads drawn per call (tdmpc2's Q(..., 'avg'); only those 2 are computed) or the mean of all heads; V form always takes the mean (BMPC)" },
 
   // ---------------------------------------------------------------- policy objective
   policy_objective: { type: oneOf('max_q', 'distill', 'residual'), default: 'max_q', doc: "'max_q' (TD-MPC2: maximize value + entropy), 'distill' (BMPC: KL to the stored expert) or 'residual' (TD-M(PC)^2: max_q plus a prior term towards the stored expert)" },

@@ -19,7 +19,8 @@
 //                          backward(ctx, dlogits, off, dz|null, dzOff, da|null, daOff)
 //   valueNet     Ensemble  V: forward(ctx, R, z, zOff, null, 0, logits|null, off, opts) -> [numQ,R,NB]
 //                          Q: forward(ctx, R, z, zOff, a, aOff, ...); backward like rewardNet
-//                          (dropout: opts {train: true, seed, counter}, counters valueNet.dropoutCount(R))
+//                          (dropout: opts {train: true, seed, counter}, counters valueNet.dropoutCount(R));
+//                          a last argument `heads` runs only those heads (src/nn/ensemble.ts)
 //   policyNet    PolicyNet forward(ctx, R, z, zOff, eps|null, epsOff) -> ctx.head.{mean,logStd,action,logProb,entropy,scaledLogProb}
 //                          backward(ctx, {dmean, dlogStd, daction, dlogProb, dentropy, dscaledLogProb}, dz|null, dzOff)
 //   terminationNet Mlp|null  z -> logit [R,1]
@@ -128,8 +129,10 @@ function buildNetworks(e: Engine, s: ParamStore, cfg: WorldModelConfig): Network
 export interface ValueOptions {
   /** Use the EMA target parameters. Default false. */
   target?: boolean;
-  /** 'mean' over heads -> vOut [R]; 'all' -> vOut [numQ, R]. Default 'mean'. */
+  /** 'mean' over heads -> vOut [R]; 'all' -> vOut [K', R]. Default 'mean'. */
   reduce?: 'mean' | 'all';
+  /** The heads to run (K' = their count; tdmpc2's Q(..., 'avg') averages 2 random ones). Default: all numQ. */
+  heads?: readonly number[] | null;
   zOff?: number;
   aOff?: number;
   outOff?: number;
@@ -271,14 +274,15 @@ export class WorldModel {
     this.decodeMean(this.cfg.numRewardHeads, R, c.rew.out, c.decoded, rOut, rOff);
   }
 
-  /** vOut = decoded V(z) or Q(z, a): [R] (mean over heads) or [numQ, R] (reduce 'all'). */
+  /** vOut = decoded V(z) or Q(z, a): [R] (mean over the heads run) or [K', R] (reduce 'all'). */
   value(R: number, z: F32, a: F32 | null, vOut: F32, opts: ValueOptions = {}): void {
     const c = this.contexts();
     const isQ = this.cfg.valueForm === 'Q';
     if (isQ && a === null) throw new ShapeError('value: the Q(s,a) form needs actions a [R, actionDim], got null');
     const fwd = opts.target === true ? this.targetOpts : {};
-    this.valueNet.forward(c.val, R, z, opts.zOff ?? 0, isQ ? a : null, opts.aOff ?? 0, null, 0, fwd);
-    const K = this.cfg.numQ;
+    const heads = opts.heads ?? null;
+    this.valueNet.forward(c.val, R, z, opts.zOff ?? 0, isQ ? a : null, opts.aOff ?? 0, null, 0, fwd, heads);
+    const K = heads ? heads.length : this.cfg.numQ;
     const outOff = opts.outOff ?? 0;
     if (opts.reduce === 'all') {
       this.engine.twoHotDecode(K * R, this.cfg.numBins, this.cfg.vmin, this.cfg.vmax, c.val.out, 0, vOut, outOff);

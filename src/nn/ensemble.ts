@@ -5,7 +5,10 @@
 // batched kernel cannot express; per head the rows are large enough to keep both threads busy.
 //
 // Input: x [R,in1], or x ⊕ x2 [R,in1+in2] for two-input heads (z ⊕ a), concatenated once per pass.
-// Output: out [K,R,outDim] (head-major), i.e. head k at outOff + k·R·outDim.
+// Output: out [K,R,outDim] (head-major), i.e. head k at outOff + k·R·outDim. A pass may run a subset
+// of the heads (tdmpc2's Q(..., 'avg' | 'min') reads 2 random heads of the ensemble; computing only
+// those gives the same values for less work): slot i of out then holds head heads[i], and the
+// backward of that pass runs the same heads.
 import type { Engine, F32 } from '../engine/engine.js';
 import { Mlp, type MlpContext, type MlpSpec } from './mlp.js';
 import type { ParamStore } from './params.js';
@@ -21,10 +24,12 @@ export interface EnsembleContext {
   dxin: F32 | null;
   /** Own output [K, R, outDim] at offset 0, used when forward gets out = null. */
   ownOut: F32;
-  /** Where the last forward left its output [K,R,outDim]. */
+  /** Where the last forward left its output [K',R,outDim], and the heads it ran (slot i: head active[i]). */
   out: F32;
   outOff: number;
+  active: readonly number[];
 }
+
 
 export class Ensemble {
   readonly heads: Mlp[] = [];
@@ -32,6 +37,8 @@ export class Ensemble {
   readonly outDim: number;
   /** Floats per head (head k's block starts at heads[0]'s first tensor + k·headStride). */
   readonly headStride: number;
+  /** Every head, 0..K-1 (a pass with heads = null). */
+  private readonly all: readonly number[];
 
   constructor(
     readonly engine: Engine, readonly store: ParamStore, readonly name: string, readonly K: number,
@@ -42,6 +49,7 @@ export class Ensemble {
     for (let k = 0; k < K; k++) this.heads.push(new Mlp(engine, store, `${name}.${k}`, { ...spec, inDim: this.inDim }));
     this.outDim = spec.outDim;
     this.headStride = (store.size - start) / K;
+    this.all = Array.from({ length: K }, (_, k) => k);
   }
 
   dropoutCount(R: number): number {
@@ -57,19 +65,24 @@ export class Ensemble {
     return {
       maxRows, R: 0, heads,
       xin: two ? s.alloc(maxRows * this.inDim) : null, dxin: two ? s.alloc(maxRows * this.inDim) : null,
-      ownOut, out: ownOut, outOff: 0,
+      ownOut, out: ownOut, outOff: 0, active: this.all,
     };
   }
 
   /**
-   * out [K,R,outDim] = head_k(x ⊕ x2) for every head (x2 must be null iff in2 = 0). With dropout in
-   * training mode head k uses counters opts.counter + k·heads[0].dropoutCount(R) onwards.
+   * out [K',R,outDim] slot i = head_{heads[i]}(x ⊕ x2) (x2 must be null iff in2 = 0); heads null runs
+   * every head (slot k = head k). With dropout in training mode head k uses counters
+   * opts.counter + k·heads[0].dropoutCount(R) onwards, whichever heads run.
    */
   forward(
     ctx: EnsembleContext, R: number, x: F32, xOff: number, x2: F32 | null, x2Off: number,
-    out: F32 | null, outOff: number, opts: ForwardOptions = {},
+    out: F32 | null, outOff: number, opts: ForwardOptions = {}, heads: readonly number[] | null = null,
   ): void {
     checkRows(this.name, R, ctx.maxRows);
+    const active = heads ?? this.all;
+    for (const k of active) {
+      if (!Number.isInteger(k) || k < 0 || k >= this.K) throw new ShapeError(`${this.name}: head ${k} outside [0, ${this.K})`);
+    }
     if ((x2 !== null) !== (this.in2 > 0)) {
       throw new ShapeError(`${this.name}: takes ${this.in2 > 0 ? `a second input [R,${this.in2}]` : 'no second input'} but got ${x2 === null ? 'null' : 'one'}`);
     }
@@ -84,19 +97,20 @@ export class Ensemble {
     const y = out ?? ctx.ownOut;
     const yOff = out ? outOff : 0;
     const per = this.heads[0].dropoutCount(R);
-    for (let k = 0; k < this.K; k++) {
+    for (let i = 0; i < active.length; i++) {
+      const k = active[i];
       const hOpts = opts.train === true && per > 0 ? { ...opts, counter: (opts.counter ?? 0) + k * per } : opts;
-      const head = this.heads[k];
-      const hc = ctx.heads[k];
-      head.forward(hc, R, inp, inpOff, y, yOff + k * R * this.outDim, hOpts);
+      this.heads[k].forward(ctx.heads[k], R, inp, inpOff, y, yOff + i * R * this.outDim, hOpts);
     }
     ctx.out = y;
     ctx.outOff = yOff;
+    ctx.active = active;
   }
 
   /**
-   * Given dout [K,R,outDim]: accumulates every head's parameter gradients, dx [R,in1] and
-   * dx2 [R,in2] (either may be null; both null skips the input gradients).
+   * Given dout [K',R,outDim] (the last forward's layout): accumulates the parameter gradients of the
+   * heads that forward ran, dx [R,in1] and dx2 [R,in2] (either may be null; both null skips the
+   * input gradients).
    */
   backward(
     ctx: EnsembleContext, dout: F32, doutOff: number, dx: F32 | null, dxOff: number,
@@ -116,8 +130,10 @@ export class Ensemble {
         dInOff = dxOff;
       }
     }
-    for (let k = 0; k < this.K; k++) {
-      this.heads[k].backward(ctx.heads[k], dout, doutOff + k * R * this.outDim, dIn, dInOff, opts);
+    const active = ctx.active;
+    for (let i = 0; i < active.length; i++) {
+      const k = active[i];
+      this.heads[k].backward(ctx.heads[k], dout, doutOff + i * R * this.outDim, dIn, dInOff, opts);
     }
     if (two && wantInput) this.engine.splitColumnsBackward(R, this.in1, this.in2, dIn!, 0, dx, dxOff, dx2, dx2Off);
   }

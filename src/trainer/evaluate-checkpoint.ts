@@ -59,7 +59,11 @@ export async function evaluateCheckpoint(file: string, options: CheckpointEvalOp
   const seed = options.seed ?? saved.seed;
   if (!Number.isInteger(seed) || seed < 0) throw new CliError(`seed must be a non-negative integer (got ${seed})`);
   const mode = options.mode ?? (saved.mpc ? 'plan' : 'pi');
-  const cfg: Config = { ...saved, task_module: options.taskModule ?? saved.task_module ?? null, seed, eval_episodes: episodes, mpc: mode === 'plan', eval_pi: false, eval_value: false };
+  // Checkpoints from before task_module / q_estimate existed: no module, the mean over value heads.
+  const cfg: Config = {
+    ...saved, task_module: options.taskModule ?? saved.task_module ?? null, q_estimate: saved.q_estimate ?? 'mean',
+    seed, eval_episodes: episodes, mpc: mode === 'plan', eval_pi: false, eval_value: false,
+  };
   await loadTaskModule(cfg.task_module);
   const spec = makeTask(cfg.task);
   const env = await VectorEnv.create(spec, episodes, envOptionsFor(cfg));

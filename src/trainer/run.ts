@@ -77,6 +77,7 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
   merged.resume = cfg.resume;
   merged.work_dir = resumeWorkDir(saved, cfg.resume);
   merged.task_module ??= null; // checkpoints from before task_module existed
+  merged.q_estimate ??= 'mean'; // checkpoints from before q_estimate existed planned with the mean over heads
   return { cfg: absolute(merged as unknown as Config), resumeFrom: ckpt };
 }
 
