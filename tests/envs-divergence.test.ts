@@ -5,7 +5,7 @@
 // both runtimes (the threaded one loads the task in its actor thread from a task_module).
 // The test task injects the fault itself: at agent step FAULT_STEP of every episode its reward
 // function sets a velocity of 1e11 (> mjMAXVAL), which the next physics step rejects.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -118,16 +118,22 @@ describe('simulation divergence', () => {
   it('sync training: diverged steps are counted, and no stored transition crosses a reset', async () => {
     registerTask(faultyTask('diverge-train', (k) => k === FAULT_STEP), { replace: true });
     const steps = 240;
+    const warnings: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: unknown) => { warnings.push(String(line)); });
     const run = await runTraining([
       'task=diverge-train', `steps=${steps}`, 'seed_steps=100', 'pretrain_updates=5', 'runtime=sync', 'learner_threads=1',
       'model_size=null', 'enc_dim=16', 'mlp_dim=16', 'latent_dim=8', 'num_q=2', 'num_samples=16', 'num_elites=4',
       'num_pi_trajs=2', 'iterations=1', 'batch_size=8', 'horizon=3', 'eval_episodes=0', 'log_freq=120',
       'checkpoint_freq=0', 'progress=false', 'seed=3', `work_dir=${workDir('diverge')}`,
-    ]);
+    ]).finally(() => spy.mockRestore());
     // Every episode diverges at its 7th step: 240 steps = 34 episodes of 7 steps + 2 steps.
     const episodes = Math.floor(steps / FAULT_STEP);
     expect(run.state.episodes).toBe(episodes);
     expect((run.state as { divergences: number }).divergences).toBe(episodes);
+    // Reported on stderr although progress=false: one line per log interval (log_freq 120: 2 lines), naming MuJoCo's reason.
+    const reported = warnings.filter((w) => w.includes('diverged in simulation'));
+    expect(reported).toHaveLength(2);
+    expect(reported[1]).toMatch(new RegExp(`\\(${episodes} in this run; the latest: env 0: `));
     const c = readCheckpoint(path.join(run.dir, 'checkpoints', 'final.ckpt'));
     const head = (c.sections['replay.header'] as Int32Array)[0]!;
     const obs = c.sections['replay.obs'] as Float32Array;
@@ -174,6 +180,8 @@ describe('simulation divergence', () => {
       'latent_dim=8', 'num_q=2', 'num_samples=16', 'num_elites=4', 'num_pi_trajs=2', 'iterations=1', 'batch_size=8', 'horizon=3',
       'eval_episodes=0', 'log_freq=120', 'checkpoint_freq=0', 'metrics=false', 'progress=false', `work_dir=${dir}`], { encoding: 'utf8', timeout: 180_000 });
     expect(r.status, r.stderr).toBe(0);
+    // Reported on stderr even with progress=false (one line per log interval).
+    expect(r.stderr).toMatch(/tdmpc: \d+ environment step\(s\) diverged in simulation since the last log/);
     const run = path.join(dir, 'diverge-threads', 'tdmpc2', 'default', 'seed-1');
     const episodes = Math.floor(steps / FAULT_STEP);
     const lines = readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);

@@ -285,7 +285,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         const ret = lastReturn();
         const divergences = sumScalars(actors, 'physics_divergences');
         if (divergences > divergencesLogged) {
-          logger.note(`${divergences - divergencesLogged} environment step(s) diverged in simulation since the last log (MuJoCo reset the physics; ${divergences} in this process): each ended its episode at the last valid state and was not stored`);
+          logger.warn(`${divergences - divergencesLogged} environment step(s) diverged in simulation since the last log (MuJoCo reset the physics; ${divergences} in this process): each ended its episode at the last valid state and was not stored`);
           divergencesLogged = divergences;
         }
         logger.metrics(I, 'train', {

@@ -70,6 +70,13 @@ export class RunLogger {
     console.log(line);
   }
 
+  /** Something the user must see whether or not progress lines are on: to stderr, like a crashed actor. */
+  warn(line: string): void {
+    if (this.showProgress && process.stdout.isTTY && this.lastLine) process.stdout.write('\n');
+    this.lastLine = '';
+    console.error(`tdmpc: ${line}`);
+  }
+
   /**
    * When seeding ends: the burst of `updates` pretraining updates that runs before the next step
    * (`doneBefore` of them already done by the run this one resumed).

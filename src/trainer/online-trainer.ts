@@ -98,6 +98,9 @@ export class OnlineTrainer {
     st.episodeIds = Array.from({ length: N }, (_, i) => replay.beginEpisode(i));
     let wallStart = performance.now();
     let stepsAtWall = st.step;
+    // Simulation divergences are reported once per log line (like the threaded runtime's), with the latest's description.
+    let divergencesLogged = st.divergences;
+    let lastDivergence = '';
 
     while (st.step < cfg.steps) {
       await yieldToEventLoop();
@@ -129,7 +132,7 @@ export class OnlineTrainer {
         const stored = storeEnvStep(replay, i, st.episodeIds[i], env, i, stepInputs);
         if (stored === 'diverged') {
           st.divergences++;
-          logger.note(`${env.divergence[i]}: env ${i}'s episode ends at its last valid state, the step is dropped (${st.divergences} so far)`);
+          lastDivergence = `env ${i}: ${env.divergence[i]}`;
         }
         if (stored !== 'continues') {
           st.episodeIds[i] = replay.beginEpisode(i);
@@ -163,6 +166,10 @@ export class OnlineTrainer {
         const sps = ((st.step - stepsAtWall) * 1000) / Math.max(1, now - wallStart);
         wallStart = now;
         stepsAtWall = st.step;
+        if (st.divergences > divergencesLogged) {
+          logger.warn(`${st.divergences - divergencesLogged} environment step(s) diverged in simulation since the last log (${st.divergences} in this run; the latest: ${lastDivergence}): each ended its episode at the last valid state and was not stored`);
+          divergencesLogged = st.divergences;
+        }
         logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.divergences > 0 ? { physics_divergences: st.divergences } : {}), ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
         logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`, st.step <= derived.seedSteps ? 'seeding' : null);
       }
