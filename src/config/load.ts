@@ -133,3 +133,11 @@ export function loadConfig(args: string[] = []): Config {
   apply(config, overrides, 'command line');
   return config as unknown as Config;
 }
+
+/**
+ * A config saved in a checkpoint, with the keys added since older checkpoints were written set to
+ * what those runs did: no task module, and the mean over value heads (before q_estimate existed).
+ */
+export function completeSavedConfig(saved: Config): Config {
+  return { ...saved, task_module: saved.task_module ?? null, q_estimate: saved.q_estimate ?? 'mean' };
+}

@@ -30,7 +30,6 @@ export interface EnsembleContext {
   active: readonly number[];
 }
 
-
 export class Ensemble {
   readonly heads: Mlp[] = [];
   readonly inDim: number;
@@ -80,8 +79,10 @@ export class Ensemble {
   ): void {
     checkRows(this.name, R, ctx.maxRows);
     const active = heads ?? this.all;
-    for (const k of active) {
-      if (!Number.isInteger(k) || k < 0 || k >= this.K) throw new ShapeError(`${this.name}: head ${k} outside [0, ${this.K})`);
+    if (heads) {
+      for (const k of heads) {
+        if (!Number.isInteger(k) || k < 0 || k >= this.K) throw new ShapeError(`${this.name}: head ${k} outside [0, ${this.K})`);
+      }
     }
     if ((x2 !== null) !== (this.in2 > 0)) {
       throw new ShapeError(`${this.name}: takes ${this.in2 > 0 ? `a second input [R,${this.in2}]` : 'no second input'} but got ${x2 === null ? 'null' : 'one'}`);

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { readCheckpoint } from '../checkpoint/checkpoint-file.js';
 import type { Config } from '../config/schema.js';
+import { completeSavedConfig } from '../config/load.js';
 import { deriveConfig, envOptionsFor } from '../config/derive.js';
 import { createEngine } from '../engine/index.js';
 import { makeTask } from '../envs/registry.js';
@@ -59,10 +60,9 @@ export async function evaluateCheckpoint(file: string, options: CheckpointEvalOp
   const seed = options.seed ?? saved.seed;
   if (!Number.isInteger(seed) || seed < 0) throw new CliError(`seed must be a non-negative integer (got ${seed})`);
   const mode = options.mode ?? (saved.mpc ? 'plan' : 'pi');
-  // Checkpoints from before task_module / q_estimate existed: no module, the mean over value heads.
+  const run = completeSavedConfig(saved);
   const cfg: Config = {
-    ...saved, task_module: options.taskModule ?? saved.task_module ?? null, q_estimate: saved.q_estimate ?? 'mean',
-    seed, eval_episodes: episodes, mpc: mode === 'plan', eval_pi: false, eval_value: false,
+    ...run, task_module: options.taskModule ?? run.task_module, seed, eval_episodes: episodes, mpc: mode === 'plan', eval_pi: false, eval_value: false,
   };
   await loadTaskModule(cfg.task_module);
   const spec = makeTask(cfg.task);

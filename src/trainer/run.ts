@@ -3,7 +3,7 @@
 // Every input is validated before any work starts; a resumed run is restored from its checkpoint.
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, parseOverrides, coerceValue } from '../config/load.js';
+import { completeSavedConfig, loadConfig, parseOverrides, coerceValue } from '../config/load.js';
 import { checkReplayHoldsBatch, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
 import { renderConfigYaml } from '../config/render.js';
 import type { Config } from '../config/schema.js';
@@ -65,7 +65,7 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
       + 'buffer, so training cannot continue from it; runs that should be resumable keep save_buffer=true (the default)');
   }
   const { overrides } = parseOverrides(args);
-  const merged = { ...saved } as Record<string, unknown>;
+  const merged = { ...completeSavedConfig(saved) } as Record<string, unknown>;
   for (const [k, v] of Object.entries(overrides)) {
     if (k === 'algo' || k === 'config') continue;
     const value = coerceValue(k, v, 'command line');
@@ -76,8 +76,6 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
   }
   merged.resume = cfg.resume;
   merged.work_dir = resumeWorkDir(saved, cfg.resume);
-  merged.task_module ??= null; // checkpoints from before task_module existed
-  merged.q_estimate ??= 'mean'; // checkpoints from before q_estimate existed planned with the mean over heads
   return { cfg: absolute(merged as unknown as Config), resumeFrom: ckpt };
 }
 
