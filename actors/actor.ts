@@ -52,6 +52,8 @@ export class Actor {
   private actingVersion = -1;
   private stepsSinceSync = Infinity;
   private envSteps = 0;
+  /** The planner's count of NaN/Inf candidate scores already added to the metrics block. */
+  private planNonFiniteCounted = 0;
   private episodes = 0;
   private paused = false;
   private parkedResolvers: (() => void)[] = [];
@@ -213,6 +215,7 @@ export class Actor {
     let expertMean: Float32Array;
     let expertStd: Float32Array;
     let planSeconds = -1;
+    let planNonFinite = 0;
     if (seeding) {
       const c = this.rng.take(N * A);
       for (let i = 0; i < N * A; i++) this.seedAction[i] = 2 * uniform(this.rng.seed, c + i) - 1;
@@ -232,6 +235,8 @@ export class Actor {
       const t0 = performance.now();
       const out = agent.act(N, env.obs, false);
       planSeconds = (performance.now() - t0) / 1000;
+      planNonFinite = (agent.lastMetrics.plan_nonfinite_scores ?? 0) - this.planNonFiniteCounted;
+      this.planNonFiniteCounted += planNonFinite;
       action = out.action;
       expertMean = out.expertMean;
       expertStd = out.expertStd;
@@ -280,6 +285,7 @@ export class Actor {
     if (planSeconds >= 0) metrics.observe('plan_seconds', planSeconds);
     if (lag >= 0) for (let i = 0; i < N; i++) metrics.observeInt('policy_lag', lag);
     if (diverged > 0) metrics.add(s.physics_divergences, diverged);
+    if (planNonFinite > 0) metrics.add(s.plan_nonfinite_scores, planNonFinite);
     if (ended > 0) {
       metrics.add(s.episodes, ended);
       metrics.set(s.last_episode_return, lastReturn);

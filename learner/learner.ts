@@ -118,6 +118,7 @@ export class Learner {
     }
     for (const key of Object.keys(LOSS_TERMS)) if (info[key] !== undefined) this.metrics.set(s[key], info[key]);
     if (info.grad_norm !== undefined) this.metrics.set(s.grad_norm, info.grad_norm);
+    if (info.nonfinite_grads > 0) this.metrics.add(s.nonfinite_grads, info.nonfinite_grads);
     this.metrics.end();
   }
 

@@ -320,9 +320,16 @@ describe('update() behaviour', () => {
     const batch = makeBatch();
     batch.reward[2] = NaN; // a corrupted reward: its CE row is NaN, so are the reward head's grads
     const info = up.update(batch);
-    expect(info.nonfinite_grads).toBeGreaterThan(0);
+    const first = info.nonfinite_grads;
+    expect(first).toBeGreaterThan(0);
+    expect(info.nonfinite_grads_total).toBe(first);
     expect(Number.isNaN(info.reward_loss)).toBe(true);
     for (let i = 0; i < wm.store.trainableLength; i++) expect(Number.isFinite(wm.params[i])).toBe(true);
+    // The process total keeps every update's count, so a log line shows faults of updates it did not print.
+    batch.reward[2] = 0;
+    const second = up.update(batch);
+    expect(second.nonfinite_grads).toBe(0);
+    expect(second.nonfinite_grads_total).toBe(first);
   });
 
   it('clips the world-model gradient to grad_clip_norm', () => {

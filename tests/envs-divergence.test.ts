@@ -25,8 +25,11 @@ const XML = `<mujoco><option timestep="0.01"/><worldbody><body name="b"><joint n
 const CONTROL_DT = 0.02; // 2 physics steps per control step; agent step = 2 control steps (repeat 2)
 const FAULT_STEP = 7; // agent step of each episode whose simulation diverges (when faults are on)
 
-/** A slider whose observation carries the simulation clock: a reset shows as time going back. */
-function faultyTask(name: string, fault: (episodeStep: number) => boolean): TaskSpec {
+/**
+ * A slider whose observation carries the simulation clock: a reset shows as time going back. With
+ * `nanReward` the fault is a NaN reward at the faulty steps instead (a custom task's bug).
+ */
+function faultyTask(name: string, fault: (episodeStep: number) => boolean, nanReward = false): TaskSpec {
   return defineTask({
     name,
     model: XML,
@@ -49,7 +52,9 @@ function faultyTask(name: string, fault: (episodeStep: number) => boolean): Task
         getReward: (p) => {
           controlSteps++;
           // After the first control step of agent step k (1-based), so its second one diverges.
-          if (controlSteps % 2 === 1 && fault((controlSteps + 1) / 2)) p.qvel[0] = 1e11;
+          const faulty = controlSteps % 2 === 1 && fault((controlSteps + 1) / 2);
+          if (faulty && nanReward) return NaN;
+          if (faulty) p.qvel[0] = 1e11;
           return 1;
         },
       };
@@ -89,6 +94,19 @@ describe('simulation divergence', () => {
     expect(env.step([0], obs)).toBe(0);
     expect(env.diverged).toBe(true);
     expect(env.divergence).toMatch(/at episode step 1 .*mjWARN_BADQVEL/);
+    env.dispose();
+  });
+
+  it('TaskEnv: a non-finite reward ends the episode the same way, and is never returned', async () => {
+    const env = await TaskEnv.create(faultyTask('nan-reward-env', (k) => k === FAULT_STEP, true));
+    const obs = new Float32Array(env.obsDim);
+    env.reset(obs, 0, 1);
+    for (let k = 1; k < FAULT_STEP; k++) expect(env.step([0.3], obs)).toBe(2);
+    expect(env.step([0.3], obs)).toBe(0);
+    expect(env.diverged).toBe(true);
+    expect(env.truncated).toBe(true);
+    expect(env.episodeReturn).toBe(2 * (FAULT_STEP - 1));
+    expect(env.divergence).toMatch(/at episode step 7 \(non-finite reward NaN\)/);
     env.dispose();
   });
 
@@ -187,6 +205,9 @@ describe('simulation divergence', () => {
     const lines = readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     const last = lines.filter((l) => l.kind === ('train' as unknown as number)).pop()!;
     expect(last.physics_divergences).toBe(episodes);
+    // Numeric faults are reported beside divergences (none in this run: the diverged steps were not stored).
+    expect(last.nonfinite_grads_total).toBe(0);
+    expect(last.plan_nonfinite_scores).toBe(0);
     const c = readCheckpoint(path.join(run, 'checkpoints', 'final.ckpt'));
     const head = (c.sections['replay.header'] as Int32Array)[0]!;
     const obs = c.sections['replay.obs'] as Float32Array;

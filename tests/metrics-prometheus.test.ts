@@ -110,9 +110,11 @@ describe('Prometheus scrape of a threaded run', () => {
       'tdmpc_plan_duration_seconds', 'tdmpc_update_duration_seconds', 'tdmpc_env_step_duration_seconds',
       'tdmpc_reanalysis_duration_seconds', 'tdmpc_actor_restarts_total', 'tdmpc_actor_last_heartbeat_timestamp_seconds',
       'tdmpc_learner_loss', 'tdmpc_eval_return', 'tdmpc_run_info',
+      'tdmpc_learner_nonfinite_gradients_total', 'tdmpc_plan_nonfinite_scores_total', 'tdmpc_physics_divergences_total',
     ]) expect(exposition).toContain(`# TYPE ${family} `);
     expect(exposition).toMatch(/tdmpc_rate_limiter_wait_seconds_total\{side="learner"\} \d/);
     expect(exposition).toMatch(/tdmpc_learner_loss\{term="consistency"\} \d/);
+    expect(exposition).toMatch(/^tdmpc_learner_nonfinite_gradients_total 0$/m); // a healthy run: counted, and none
     expect(exposition).toMatch(/tdmpc_eval_return\{task="cartpole-swingup"\} -?\d/);
   }, 120_000);
 });

@@ -85,6 +85,8 @@ export interface UpdateInfo {
   pi_grad_norm: number;
   /** NaN/Inf gradient entries zeroed this update (world model + policy). */
   nonfinite_grads: number;
+  /** nonfinite_grads summed over this process's updates (a diverging run shows here even when the logged update had none). */
+  nonfinite_grads_total: number;
   /** 1 if the value ensemble / policy was trained this update, else 0. */
   value_updated: number;
   pi_updated: number;
@@ -96,6 +98,6 @@ export function emptyInfo(): UpdateInfo {
   return {
     consistency_loss: 0, reward_loss: 0, value_loss: 0, termination_loss: 0, total_loss: 0,
     pi_loss: 0, pi_entropy: 0, pi_scale: 1, pi_entropy_coef: 0, kl: 0, pi_q: 0, pi_prior: 0, td_target: 0,
-    grad_norm: 0, pi_grad_norm: 0, nonfinite_grads: 0, value_updated: 0, pi_updated: 0, updates: 0,
+    grad_norm: 0, pi_grad_norm: 0, nonfinite_grads: 0, nonfinite_grads_total: 0, value_updated: 0, pi_updated: 0, updates: 0,
   };
 }

@@ -55,6 +55,8 @@ export class Updater {
   readonly info: UpdateInfo = emptyInfo();
   /** Updates completed (drives value/pi frequencies and the RNG counters). */
   updates = 0;
+  /** NaN/Inf gradient entries zeroed over this process's updates (not checkpointed). */
+  nonFiniteGradsTotal = 0;
   private readonly wH: Float64Array; // [H] rho weights of the world-model terms
   private readonly stride: number; // counters per update
   private readonly ctx;
@@ -222,6 +224,8 @@ export class Updater {
       info.nonfinite_grads += pc.nonFinite;
     }
     this.wm.updateTarget(this.opts.tau);
+    this.nonFiniteGradsTotal += info.nonfinite_grads;
+    info.nonfinite_grads_total = this.nonFiniteGradsTotal;
     this.updates++;
     info.updates = this.updates;
     return info;

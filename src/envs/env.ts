@@ -192,7 +192,7 @@ export class TaskEnv {
     }
     this.logic.getObservation(physics, obs, obsOffset);
     this.episodeLength++;
-    if (this.checkDiverged(timeBefore, controlSteps * this.nSubSteps, obs, obsOffset)) {
+    if (this.checkDiverged(timeBefore, controlSteps * this.nSubSteps, obs, obsOffset, reward)) {
       // The step's outcome is not a state of this episode: no reward, and the episode ends here
       // (truncated); callers store the step's starting observation as the episode's last.
       this.diverged = true;
@@ -212,16 +212,19 @@ export class TaskEnv {
    * Whether the simulation diverged during the step that started at timeBefore and ran `substeps`
    * physics steps (dm_control's check_invalid_state). MuJoCo resets an unstable simulation inside
    * mj_step (time restarts from 0) and counts an invalid-state warning; a non-finite observation
-   * counts too. Cheap on the usual path: the clock must have advanced by exactly substeps·dt. The
-   * warnings (a few µs to read) are read on an episode's first step, where a reset at its first
+   * counts too, and so does a non-finite reward (a reward function fed a broken state, or a custom
+   * task's bug), which must not reach the replay buffer to be trained on. Cheap on the usual path:
+   * the clock must have advanced by exactly substeps·dt. The warnings (a few µs to read) are read on an episode's first step, where a reset at its first
    * substep would leave the clock where it should be, and to describe a divergence found.
    */
-  private checkDiverged(timeBefore: number, substeps: number, obs: Float32Array, obsOffset: number): boolean {
+  private checkDiverged(timeBefore: number, substeps: number, obs: Float32Array, obsOffset: number, reward: number): boolean {
     const dt = this.physics.timestep;
     const after = this.physics.time;
     const clockOk = Math.abs(after - timeBefore - substeps * dt) <= 0.5 * dt;
     let finite = true;
     for (let i = obsOffset; i < obsOffset + this.obsDim; i++) if (!Number.isFinite(obs[i])) { finite = false; break; }
+    const obsFinite = finite;
+    if (!Number.isFinite(reward)) finite = false;
     const firstStep = this.episodeLength === 1;
     if (clockOk && finite && !firstStep) return false;
     const warnings = this.physics.invalidStateWarnings();
@@ -229,7 +232,8 @@ export class TaskEnv {
     const what = [
       ...(warnings.length > 0 ? [`MuJoCo warning ${warnings.map((w) => `mjWARN_${w}`).join(', ')}, simulation reset by MuJoCo`] : []),
       ...(clockOk ? [] : [`clock ${timeBefore.toFixed(4)} s -> ${after.toFixed(4)} s over ${substeps} steps of ${dt} s`]),
-      ...(finite ? [] : ['non-finite observation']),
+      ...(obsFinite ? [] : ['non-finite observation']),
+      ...(Number.isFinite(reward) ? [] : [`non-finite reward ${reward}`]),
     ];
     this.divergence = `task '${this.spec.name}': the simulation diverged at episode step ${this.episodeLength} (${what.join('; ')})`;
     return true;

@@ -23,6 +23,7 @@ export const ACTOR_LAYOUT = new BlockLayout({
   scalars: [
     'env_steps', 'episodes', 'last_episode_return', 'heartbeat_seconds', 'acting_version',
     'rate_wait_seconds', 'param_syncs', 'snapshot_retries', 'seeding', 'guest_jobs', 'physics_divergences',
+    'plan_nonfinite_scores',
   ],
   histograms: { plan_seconds: DURATION_BUCKETS, env_step_seconds: DURATION_BUCKETS, episode_return: RETURN_BUCKETS },
   intHistograms: { policy_lag: LAG_MAX },
@@ -31,7 +32,7 @@ export const ACTOR_LAYOUT = new BlockLayout({
 export const LEARNER_LAYOUT = new BlockLayout({
   scalars: [
     'updates', 'samples', 'reanalyzed', 'rate_wait_seconds', 'version', 'heartbeat_seconds', 'grad_norm',
-    'backlog', 'publishes', 'guest_jobs', ...Object.keys(LOSS_TERMS),
+    'backlog', 'publishes', 'guest_jobs', 'nonfinite_grads', ...Object.keys(LOSS_TERMS),
   ],
   histograms: { update_seconds: DURATION_BUCKETS, reanalysis_seconds: DURATION_BUCKETS, publish_seconds: DURATION_BUCKETS },
   intHistograms: {},

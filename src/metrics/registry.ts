@@ -80,6 +80,7 @@ export class RunMetrics {
     add('tdmpc_env_steps_total', 'Environment (agent) steps taken by all actors.', 'counter', () => [{ labels: { task }, value: resumed.envSteps + sumActors('env_steps') }]);
     add('tdmpc_episodes_total', 'Episodes finished by all actors.', 'counter', () => [{ labels: { task }, value: resumed.episodes + sumActors('episodes') }]);
     add('tdmpc_physics_divergences_total', 'Environment steps whose simulation diverged (MuJoCo reset it): each ended its episode at the last valid state and was not stored. Counted since this process started.', 'counter', () => [{ labels: { task }, value: sumActors('physics_divergences') }]);
+    add('tdmpc_plan_nonfinite_scores_total', 'Planner candidate trajectories whose score was NaN/Inf (ranked last, never elites while finite ones exist). Counted since this process started.', 'counter', () => [{ value: sumActors('plan_nonfinite_scores') }]);
     add('tdmpc_episode_return', 'Returns of finished training episodes.', 'histogram', () => this.actors.length
       ? histogramValues('tdmpc_episode_return', sumHistograms(this.actors.map((b) => b.histogram('episode_return'))), { task }) : []);
     add('tdmpc_actor_last_episode_return', 'Return of the last episode each actor finished.', 'gauge', () => perActor('last_episode_return').map((v) => ({ ...v, labels: { ...v.labels, task } })));
@@ -109,6 +110,7 @@ export class RunMetrics {
     add('tdmpc_parameter_version', 'Newest published parameter version (= learner updates at publication).', 'gauge', () => [{ value: this.learner.scalar('version') }]);
     add('tdmpc_learner_loss', 'Loss terms of the latest update.', 'gauge', () => Object.entries(LOSS_TERMS).map(([slot, term]) => ({ labels: { term }, value: this.learner.scalar(slot) })));
     add('tdmpc_learner_grad_norm', 'Global gradient norm of the latest update (before clipping).', 'gauge', () => [{ value: this.learner.scalar('grad_norm') }]);
+    add('tdmpc_learner_nonfinite_gradients_total', 'Gradient entries that were NaN/Inf and were zeroed before the optimizer step (world model and policy). Counted since this process started.', 'counter', () => [{ value: this.learner.scalar('nonfinite_grads') }]);
     add('tdmpc_learner_last_heartbeat_timestamp_seconds', 'Unix time of the learner\'s last update or wait.', 'gauge', () => [{ value: this.learner.scalar('heartbeat_seconds') }]);
     add('tdmpc_update_duration_seconds', 'Duration of one gradient update (sampling included, reanalysis not: see tdmpc_reanalysis_duration_seconds).', 'histogram', () => histogramValues('tdmpc_update_duration_seconds', this.learner.histogram('update_seconds')));
     add('tdmpc_reanalysis_duration_seconds', 'Duration of one lazy reanalysis (re-planning a batch).', 'histogram', () => histogramValues('tdmpc_reanalysis_duration_seconds', this.learner.histogram('reanalysis_seconds')));

@@ -37,6 +37,7 @@ import { Evaluator } from './evaluator.js';
 import { ActorFailure, RuntimeError } from './errors.js';
 import { lagQuantiles } from './summary.js';
 import type { LearnerState, RunPlan, LearnerStats, EvalTaskResult } from './control.js';
+import { NumericFaultNotes } from '../trainer/numeric-faults.js';
 
 export interface ThreadedHandle {
   supervisor: Supervisor;
@@ -245,6 +246,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     let nextEval = state ? Math.ceil(state.step / cfg.eval_freq) * cfg.eval_freq : 0;
     let nextLog = state ? Math.floor(state.step / cfg.log_freq) * cfg.log_freq + cfg.log_freq : cfg.log_freq;
     let divergencesLogged = 0; // physics divergences already reported by a log note
+    const faultNotes = new NumericFaultNotes();
     let nextCkpt = cfg.checkpoint_freq > 0 ? (state ? Math.floor(state.step / cfg.checkpoint_freq) + 1 : 1) * cfg.checkpoint_freq : Infinity;
     let wallAt = performance.now();
     let stepsAt = header.inserts();
@@ -285,11 +287,15 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         const ret = lastReturn();
         const divergences = sumScalars(actors, 'physics_divergences');
         if (divergences > divergencesLogged) {
-          logger.warn(`${divergences - divergencesLogged} environment step(s) diverged in simulation since the last log (MuJoCo reset the physics; ${divergences} in this process): each ended its episode at the last valid state and was not stored`);
+          logger.warn(`${divergences - divergencesLogged} environment step(s) diverged in simulation since the last log (MuJoCo reset the physics, or the observation or reward was not finite; ${divergences} in this process): each ended its episode at the last valid state and was not stored`);
           divergencesLogged = divergences;
         }
+        const nonfiniteGrads = learner.scalar('nonfinite_grads');
+        const planNonfinite = sumScalars(actors, 'plan_nonfinite_scores');
+        const faults = faultNotes.since({ gradEntries: nonfiniteGrads, planScores: planNonfinite });
+        if (faults) logger.warn(faults);
         logger.metrics(I, 'train', {
-          ...losses, grad_norm: learner.scalar('grad_norm'), updates: u, episodes: header.episodes(), steps_per_s: sps,
+          ...losses, grad_norm: learner.scalar('grad_norm'), nonfinite_grads_total: nonfiniteGrads, plan_nonfinite_scores: planNonfinite, updates: u, episodes: header.episodes(), steps_per_s: sps,
           utd_realized: u / Math.max(1, I), policy_lag_p50: lag[0], policy_lag_p99: lag[1], parameter_version: learner.scalar('version'),
           actor_restarts: supervisor.restarts().reduce((s, x) => s + x, 0), ...(divergences > 0 ? { physics_divergences: divergences } : {}), ...(ret !== null ? { episode_return: ret } : {}),
         });

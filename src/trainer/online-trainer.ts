@@ -14,6 +14,7 @@ import { evaluate, type EvalEnvs } from './evaluate.js';
 import type { RunLogger } from './logger.js';
 import { UpdateTokens } from './update-tokens.js';
 import { SeedingExpert, type SeedingExpertMode } from '../agent/seeding-expert.js';
+import { NumericFaultNotes } from './numeric-faults.js';
 
 /** Counters and RNG states that, with the agent and replay, fully determine the rest of a run. */
 export interface TrainerState {
@@ -101,6 +102,7 @@ export class OnlineTrainer {
     // Simulation divergences are reported once per log line (like the threaded runtime's), with the latest's description.
     let divergencesLogged = st.divergences;
     let lastDivergence = '';
+    const faultNotes = new NumericFaultNotes();
 
     while (st.step < cfg.steps) {
       await yieldToEventLoop();
@@ -170,6 +172,8 @@ export class OnlineTrainer {
           logger.warn(`${st.divergences - divergencesLogged} environment step(s) diverged in simulation since the last log (${st.divergences} in this run; the latest: ${lastDivergence}): each ended its episode at the last valid state and was not stored`);
           divergencesLogged = st.divergences;
         }
+        const faults = faultNotes.since({ gradEntries: agent.lastMetrics.nonfinite_grads_total ?? 0, planScores: agent.lastMetrics.plan_nonfinite_scores ?? 0 });
+        if (faults) logger.warn(faults);
         logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.divergences > 0 ? { physics_divergences: st.divergences } : {}), ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
         logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`, st.step <= derived.seedSteps ? 'seeding' : null);
       }
