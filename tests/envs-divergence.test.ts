@@ -208,6 +208,7 @@ describe('simulation divergence', () => {
     // Numeric faults are reported beside divergences (none in this run: the diverged steps were not stored).
     expect(last.nonfinite_grads_total).toBe(0);
     expect(last.plan_nonfinite_scores).toBe(0);
+    expect(last.reanalysis_nonfinite_scores).toBe(0);
     const c = readCheckpoint(path.join(run, 'checkpoints', 'final.ckpt'));
     const head = (c.sections['replay.header'] as Int32Array)[0]!;
     const obs = c.sections['replay.obs'] as Float32Array;

@@ -161,6 +161,7 @@ export class Agent {
       this.reanalyzePlanner = new MppiPlanner(this.engine, this.plannerModel, plannerOptions(this.cfg, this.derived), n, (this.cfg.seed * 31 + 14) >>> 0);
     }
     const out = this.reanalyzePlanner.plan(n, this.reanObs, 0, false, false);
+    this.lastMetrics.reanalysis_nonfinite_scores = this.reanalyzePlanner.nonFiniteScores;
     let written = 0;
     for (let i = 0; i < n; i++) {
       const row = this.reanRows[i];

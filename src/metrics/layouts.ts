@@ -32,7 +32,7 @@ export const ACTOR_LAYOUT = new BlockLayout({
 export const LEARNER_LAYOUT = new BlockLayout({
   scalars: [
     'updates', 'samples', 'reanalyzed', 'rate_wait_seconds', 'version', 'heartbeat_seconds', 'grad_norm',
-    'backlog', 'publishes', 'guest_jobs', 'nonfinite_grads', ...Object.keys(LOSS_TERMS),
+    'backlog', 'publishes', 'guest_jobs', 'nonfinite_grads', 'reanalysis_nonfinite_scores', ...Object.keys(LOSS_TERMS),
   ],
   histograms: { update_seconds: DURATION_BUCKETS, reanalysis_seconds: DURATION_BUCKETS, publish_seconds: DURATION_BUCKETS },
   intHistograms: {},

@@ -292,10 +292,11 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         }
         const nonfiniteGrads = learner.scalar('nonfinite_grads');
         const planNonfinite = sumScalars(actors, 'plan_nonfinite_scores');
-        const faults = faultNotes.since({ gradEntries: nonfiniteGrads, planScores: planNonfinite });
+        const reanNonfinite = learner.scalar('reanalysis_nonfinite_scores');
+        const faults = faultNotes.since({ gradEntries: nonfiniteGrads, planScores: planNonfinite + reanNonfinite });
         if (faults) logger.warn(faults);
         logger.metrics(I, 'train', {
-          ...losses, grad_norm: learner.scalar('grad_norm'), nonfinite_grads_total: nonfiniteGrads, plan_nonfinite_scores: planNonfinite, updates: u, episodes: header.episodes(), steps_per_s: sps,
+          ...losses, grad_norm: learner.scalar('grad_norm'), nonfinite_grads_total: nonfiniteGrads, plan_nonfinite_scores: planNonfinite, reanalysis_nonfinite_scores: reanNonfinite, updates: u, episodes: header.episodes(), steps_per_s: sps,
           utd_realized: u / Math.max(1, I), policy_lag_p50: lag[0], policy_lag_p99: lag[1], parameter_version: learner.scalar('version'),
           actor_restarts: supervisor.restarts().reduce((s, x) => s + x, 0), ...(divergences > 0 ? { physics_divergences: divergences } : {}), ...(ret !== null ? { episode_return: ret } : {}),
         });

@@ -6,7 +6,7 @@
 export interface NumericFaultCounts {
   /** NaN/Inf gradient entries zeroed, over this process's updates. */
   gradEntries: number;
-  /** Planner candidates whose score was NaN/Inf, over this process's plans. */
+  /** Planner candidates whose score was NaN/Inf, over this process's plans (acting and reanalysis). */
   planScores: number;
 }
 
