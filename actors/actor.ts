@@ -52,7 +52,10 @@ export class Actor {
   private actingVersion = -1;
   private stepsSinceSync = Infinity;
   private envSteps = 0;
-  /** The planner's count of NaN/Inf candidate scores already added to the metrics block. */
+  /**
+   * The planner's count of NaN/Inf candidate scores already added to the metrics block. The block
+   * outlives a restarted actor (whose new planner counts from 0), so it gets deltas, not the count.
+   */
   private planNonFiniteCounted = 0;
   private episodes = 0;
   private paused = false;

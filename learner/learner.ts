@@ -115,12 +115,13 @@ export class Learner {
     if (reanSeconds >= 0) {
       this.metrics.observe('reanalysis_seconds', reanSeconds);
       this.metrics.add(s.reanalyzed, reanalyzed);
-      // The reanalysis planner's count of NaN/Inf scores is cumulative; the block holds it as is.
+      // Likewise the reanalysis planner's cumulative count of NaN/Inf scores.
       this.metrics.set(s.reanalysis_nonfinite_scores, info.reanalysis_nonfinite_scores ?? 0);
     }
     for (const key of Object.keys(LOSS_TERMS)) if (info[key] !== undefined) this.metrics.set(s[key], info[key]);
     if (info.grad_norm !== undefined) this.metrics.set(s.grad_norm, info.grad_norm);
-    if (info.nonfinite_grads > 0) this.metrics.add(s.nonfinite_grads, info.nonfinite_grads);
+    // The updater keeps the process total; the learner lives as long as the process, so the block mirrors it.
+    this.metrics.set(s.nonfinite_grads, info.nonfinite_grads_total);
     this.metrics.end();
   }
 

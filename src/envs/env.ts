@@ -214,26 +214,26 @@ export class TaskEnv {
    * mj_step (time restarts from 0) and counts an invalid-state warning; a non-finite observation
    * counts too, and so does a non-finite reward (a reward function fed a broken state, or a custom
    * task's bug), which must not reach the replay buffer to be trained on. Cheap on the usual path:
-   * the clock must have advanced by exactly substeps·dt. The warnings (a few µs to read) are read on an episode's first step, where a reset at its first
-   * substep would leave the clock where it should be, and to describe a divergence found.
+   * the clock must have advanced by exactly substeps·dt. The warnings (a few µs to read) are read
+   * on an episode's first step, where a reset at its first substep would leave the clock where it
+   * should be, and to describe a divergence found.
    */
   private checkDiverged(timeBefore: number, substeps: number, obs: Float32Array, obsOffset: number, reward: number): boolean {
     const dt = this.physics.timestep;
     const after = this.physics.time;
     const clockOk = Math.abs(after - timeBefore - substeps * dt) <= 0.5 * dt;
-    let finite = true;
-    for (let i = obsOffset; i < obsOffset + this.obsDim; i++) if (!Number.isFinite(obs[i])) { finite = false; break; }
-    const obsFinite = finite;
-    if (!Number.isFinite(reward)) finite = false;
-    const firstStep = this.episodeLength === 1;
-    if (clockOk && finite && !firstStep) return false;
+    let obsFinite = true;
+    for (let i = obsOffset; i < obsOffset + this.obsDim; i++) if (!Number.isFinite(obs[i])) { obsFinite = false; break; }
+    const rewardFinite = Number.isFinite(reward);
+    const valid = clockOk && obsFinite && rewardFinite;
+    if (valid && this.episodeLength !== 1) return false;
     const warnings = this.physics.invalidStateWarnings();
-    if (clockOk && finite && warnings.length === 0) return false;
+    if (valid && warnings.length === 0) return false;
     const what = [
       ...(warnings.length > 0 ? [`MuJoCo warning ${warnings.map((w) => `mjWARN_${w}`).join(', ')}, simulation reset by MuJoCo`] : []),
       ...(clockOk ? [] : [`clock ${timeBefore.toFixed(4)} s -> ${after.toFixed(4)} s over ${substeps} steps of ${dt} s`]),
       ...(obsFinite ? [] : ['non-finite observation']),
-      ...(Number.isFinite(reward) ? [] : [`non-finite reward ${reward}`]),
+      ...(rewardFinite ? [] : [`non-finite reward ${reward}`]),
     ];
     this.divergence = `task '${this.spec.name}': the simulation diverged at episode step ${this.episodeLength} (${what.join('; ')})`;
     return true;
