@@ -1,6 +1,14 @@
-// The numeric-fault warning: one line per log interval in which the counts grew, none otherwise.
+// The numeric-fault warnings: one line per log interval in which the counts grew, none otherwise;
+// an evaluation's planner faults are counted in its metrics and warned about once.
 import { describe, expect, it } from 'vitest';
-import { NumericFaultNotes } from '../src/trainer/numeric-faults.js';
+import { NumericFaultNotes, evaluationFaultNote } from '../src/trainer/numeric-faults.js';
+import { loadConfig } from '../src/config/load.js';
+import { deriveConfig, envOptionsFor } from '../src/config/derive.js';
+import { VectorEnv } from '../src/envs/vector-env.js';
+import { makeTask } from '../src/envs/registry.js';
+import { JsEngine } from '../src/engine/js-engine.js';
+import { Agent } from '../src/agent/agent.js';
+import { evaluate } from '../src/trainer/evaluate.js';
 
 describe('NumericFaultNotes', () => {
   it('warns only about the faults counted since the last log line', () => {
@@ -12,5 +20,30 @@ describe('NumericFaultNotes', () => {
     expect(both).toContain('3 NaN/Inf gradient entries zeroed before the optimizer step (15 in this process)');
     expect(both).toContain('4 planner candidates with a NaN/Inf score ranked last (4 in this process)');
     expect(both).toContain('lower lr');
+  });
+});
+
+describe('evaluation planner faults', () => {
+  it('counts the evaluation planner\'s NaN/Inf scores in the eval metrics and keeps acting on finite actions', async () => {
+    const cfg = loadConfig([
+      'task=cartpole-swingup', 'model_size=null', 'enc_dim=32', 'mlp_dim=32', 'latent_dim=16', 'num_q=2',
+      'num_samples=16', 'num_elites=4', 'num_pi_trajs=2', 'iterations=2', 'horizon=2', 'episode_length=20', 'eval_episodes=2',
+    ]);
+    const env = await VectorEnv.create(makeTask(cfg.task), cfg.eval_episodes, envOptionsFor(cfg));
+    const derived = deriveConfig(cfg, { name: cfg.task, obsDim: env.obsDim, actionDim: env.actionDim, episodeLength: env.maxEpisodeSteps, episodic: false });
+    const agent = new Agent(new JsEngine(), cfg, derived, cfg.eval_episodes);
+    const healthy = (await evaluate(agent, { env, count: 0 }, cfg, derived))!;
+    expect(healthy.metrics.plan_nonfinite_scores).toBe(0);
+    expect(evaluationFaultNote(0, healthy.metrics)).toBeNull();
+    // A diverged value ensemble: every candidate's score is NaN.
+    const { offset, length } = agent.model.seg.value;
+    agent.model.params.fill(NaN, offset, offset + length);
+    agent.model.valueTarget.fill(NaN);
+    const sick = (await evaluate(agent, { env, count: 1 }, cfg, derived))!;
+    // Every candidate of every step of both episodes (20 steps, 2 envs, batched): the sampled ones
+    // in each iteration, the policy-prior ones once (their score cannot change across iterations).
+    expect(sick.metrics.plan_nonfinite_scores).toBe(20 * 2 * (cfg.iterations * cfg.num_samples + cfg.num_pi_trajs));
+    expect(Number.isFinite(sick.reward)).toBe(true);
+    expect(evaluationFaultNote(2500, sick.metrics)).toMatch(/^numeric faults in the evaluation at step 2500: 1360 planner candidates with a NaN\/Inf score ranked last/);
   });
 });

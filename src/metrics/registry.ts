@@ -61,6 +61,8 @@ export class RunMetrics {
   readonly actorCrashes: Counter<'actor' | 'reason'>;
   readonly evalReturn: Gauge<'task'>;
   readonly evalStep: Gauge<'task'>;
+  /** Planner NaN/Inf scores of the finished evaluations (main thread: their results arrive here). */
+  evalPlanNonFiniteScores = 0;
   private actors: BlockSnapshot[] = [];
   private learner: BlockSnapshot;
 
@@ -80,9 +82,10 @@ export class RunMetrics {
     add('tdmpc_env_steps_total', 'Environment (agent) steps taken by all actors.', 'counter', () => [{ labels: { task }, value: resumed.envSteps + sumActors('env_steps') }]);
     add('tdmpc_episodes_total', 'Episodes finished by all actors.', 'counter', () => [{ labels: { task }, value: resumed.episodes + sumActors('episodes') }]);
     add('tdmpc_physics_divergences_total', 'Environment steps whose simulation diverged (MuJoCo reset it, or the observation or reward was not finite): each ended its episode at the last valid state and was not stored. Counted since this process started.', 'counter', () => [{ labels: { task }, value: sumActors('physics_divergences') }]);
-    add('tdmpc_plan_nonfinite_scores_total', 'Planner candidate trajectories whose score was NaN/Inf (ranked last, never elites while finite ones exist), by planner (the actors\' acting, the learner\'s reanalysis). Counted since this process started.', 'counter', () => [
+    add('tdmpc_plan_nonfinite_scores_total', 'Planner candidate trajectories whose score was NaN/Inf (ranked last, never elites while finite ones exist), by planner (the actors\' acting, the learner\'s reanalysis, the evaluations). Counted since this process started.', 'counter', () => [
       { labels: { planner: 'acting' }, value: sumActors('plan_nonfinite_scores') },
       { labels: { planner: 'reanalysis' }, value: this.learner.scalar('reanalysis_nonfinite_scores') },
+      { labels: { planner: 'eval' }, value: this.evalPlanNonFiniteScores },
     ]);
     add('tdmpc_episode_return', 'Returns of finished training episodes.', 'histogram', () => this.actors.length
       ? histogramValues('tdmpc_episode_return', sumHistograms(this.actors.map((b) => b.histogram('episode_return'))), { task }) : []);

@@ -37,7 +37,7 @@ import { Evaluator } from './evaluator.js';
 import { ActorFailure, RuntimeError } from './errors.js';
 import { lagQuantiles } from './summary.js';
 import type { LearnerState, RunPlan, LearnerStats, EvalTaskResult } from './control.js';
-import { NumericFaultNotes } from '../trainer/numeric-faults.js';
+import { NumericFaultNotes, evaluationFaultNote } from '../trainer/numeric-faults.js';
 
 export interface ThreadedHandle {
   supervisor: Supervisor;
@@ -205,6 +205,9 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   const evalDone = (step: number, r: EvalTaskResult) => {
     logger.evaluation(step, r.reward);
     logger.metrics(step, 'eval', { ...r.metrics, parameter_version: r.version });
+    metrics.evalPlanNonFiniteScores += r.metrics.plan_nonfinite_scores ?? 0;
+    const faults = evaluationFaultNote(step, r.metrics);
+    if (faults) logger.warn(faults);
     metrics.evalReturn.set({ task: cfg.task }, r.reward);
     metrics.evalStep.set({ task: cfg.task }, step);
     logger.note(`eval @ ${step}: return ${r.reward.toFixed(1)} (parameter version ${r.version})${r.summary ? ' | ' + r.summary : ''}`);

@@ -93,9 +93,12 @@ async function runEpisodes(agent: Agent, evalEnvs: EvalEnvs, mode: Mode, cfg: Co
  * a stop cancels the evaluation: the result is null and nothing counts as evaluated.
  */
 export async function evaluate(agent: Agent, evalEnvs: EvalEnvs, cfg: Config, derived: Derived, shouldStop?: () => boolean): Promise<EvalResult | null> {
+  const nonFiniteBefore = agent.evalPlanner.nonFiniteScores;
   const planner = await runEpisodes(agent, evalEnvs, cfg.mpc ? 'plan' : 'pi', cfg, derived, cfg.eval_value, shouldStop);
   if (planner === null) return null;
-  const metrics: Record<string, number> = { episode_reward: planner.mean, ...planner.extra };
+  // Contained like the acting planner's (ranked last), and counted so a diverging model shows here too.
+  const planNonFinite = agent.evalPlanner.nonFiniteScores - nonFiniteBefore;
+  const metrics: Record<string, number> = { episode_reward: planner.mean, ...planner.extra, plan_nonfinite_scores: planNonFinite };
   let summary = '';
   if (cfg.eval_pi) {
     const pi = await runEpisodes(agent, evalEnvs, 'pi', cfg, derived, false, shouldStop);

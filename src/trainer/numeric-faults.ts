@@ -27,3 +27,11 @@ export class NumericFaultNotes {
       'if the count keeps growing the run is diverging (lower lr, or check the task\'s rewards and observations)';
   }
 }
+
+/** The warning for an evaluation whose planner met NaN/Inf scores, or null when it met none. */
+export function evaluationFaultNote(step: number, metrics: Record<string, number>): string | null {
+  const n = metrics.plan_nonfinite_scores ?? 0;
+  if (n <= 0) return null;
+  return `numeric faults in the evaluation at step ${step}: ${n} planner candidates with a NaN/Inf score ranked last ` +
+    '(the evaluation\'s return stands, on the finite candidates); a model that produces them is diverging';
+}

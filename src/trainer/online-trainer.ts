@@ -14,7 +14,7 @@ import { evaluate, type EvalEnvs } from './evaluate.js';
 import type { RunLogger } from './logger.js';
 import { UpdateTokens } from './update-tokens.js';
 import { SeedingExpert, type SeedingExpertMode } from '../agent/seeding-expert.js';
-import { NumericFaultNotes } from './numeric-faults.js';
+import { NumericFaultNotes, evaluationFaultNote } from './numeric-faults.js';
 
 /** Counters and RNG states that, with the agent and replay, fully determine the rest of a run. */
 export interface TrainerState {
@@ -215,6 +215,8 @@ export class OnlineTrainer {
     if (r === null) return false;
     this.logger.evaluation(this.state.step, r.reward);
     this.logger.metrics(this.state.step, 'eval', r.metrics);
+    const faults = evaluationFaultNote(this.state.step, r.metrics);
+    if (faults) this.logger.warn(faults);
     this.logger.note(`eval @ ${this.state.step}: return ${r.reward.toFixed(1)}${r.summary ? ' | ' + r.summary : ''}`);
     return true;
   }
