@@ -116,5 +116,6 @@ describe('Prometheus scrape of a threaded run', () => {
     expect(exposition).toMatch(/tdmpc_learner_loss\{term="consistency"\} \d/);
     expect(exposition).toMatch(/^tdmpc_learner_nonfinite_gradients_total 0$/m); // a healthy run: counted, and none
     expect(exposition).toMatch(/tdmpc_eval_return\{task="cartpole-swingup"\} -?\d/);
+    for (const planner of ['acting', 'reanalysis', 'eval']) expect(exposition).toMatch(new RegExp(`^tdmpc_plan_nonfinite_scores_total\\{planner="${planner}"\\} 0$`, 'm'));
   }, 120_000);
 });
