@@ -1,7 +1,7 @@
 // The numeric-fault warnings: one line per log interval in which the counts grew, none otherwise;
 // an evaluation's planner faults are counted in its metrics and warned about once.
 import { describe, expect, it } from 'vitest';
-import { NumericFaultNotes, evaluationFaultNote } from '../src/trainer/numeric-faults.js';
+import { DivergenceNotes, NumericFaultNotes, evaluationFaultNote } from '../src/trainer/numeric-faults.js';
 import { loadConfig } from '../src/config/load.js';
 import { deriveConfig, envOptionsFor } from '../src/config/derive.js';
 import { VectorEnv } from '../src/envs/vector-env.js';
@@ -20,6 +20,18 @@ describe('NumericFaultNotes', () => {
     expect(both).toContain('3 NaN/Inf gradient entries zeroed before the optimizer step (15 in this process)');
     expect(both).toContain('4 planner candidates with a NaN/Inf score ranked last (4 in this process)');
     expect(both).toContain('lower lr');
+  });
+});
+
+describe('DivergenceNotes', () => {
+  it('warns once per log line about the divergences since the last one, from a resumed count', () => {
+    const notes = new DivergenceNotes(3); // a resumed synchronous run: 3 reported before its checkpoint
+    expect(notes.since(3, 'run', 'env 0: MuJoCo warning')).toBeNull();
+    expect(notes.since(5, 'run', 'env 1: non-finite reward NaN')).toBe(
+      '2 environment step(s) diverged in simulation since the last log (5 in this run; the latest: env 1: non-finite reward NaN): '
+      + 'each ended its episode at the last valid state and was not stored');
+    expect(notes.since(5, 'run')).toBeNull();
+    expect(new DivergenceNotes().since(1, 'process')).toMatch(/^1 environment step\(s\) diverged in simulation since the last log \(1 in this process: MuJoCo reset the physics, or the observation or reward was not finite\): each ended/);
   });
 });
 

@@ -37,7 +37,7 @@ import { Evaluator } from './evaluator.js';
 import { ActorFailure, RuntimeError } from './errors.js';
 import { lagQuantiles } from './summary.js';
 import type { LearnerState, RunPlan, LearnerStats, EvalTaskResult } from './control.js';
-import { NumericFaultNotes, evaluationFaultNote } from '../trainer/numeric-faults.js';
+import { DivergenceNotes, NumericFaultNotes, evaluationFaultNote } from '../trainer/numeric-faults.js';
 
 export interface ThreadedHandle {
   supervisor: Supervisor;
@@ -248,7 +248,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     // ---- supervision loop
     let nextEval = state ? Math.ceil(state.step / cfg.eval_freq) * cfg.eval_freq : 0;
     let nextLog = state ? Math.floor(state.step / cfg.log_freq) * cfg.log_freq + cfg.log_freq : cfg.log_freq;
-    let divergencesLogged = 0; // physics divergences already reported by a log note
+    const divergenceNotes = new DivergenceNotes();
     const faultNotes = new NumericFaultNotes();
     let nextCkpt = cfg.checkpoint_freq > 0 ? (state ? Math.floor(state.step / cfg.checkpoint_freq) + 1 : 1) * cfg.checkpoint_freq : Infinity;
     let wallAt = performance.now();
@@ -289,10 +289,8 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         for (const key of Object.keys(LOSS_TERMS)) losses[key] = learner.scalar(key);
         const ret = lastReturn();
         const divergences = sumScalars(actors, 'physics_divergences');
-        if (divergences > divergencesLogged) {
-          logger.warn(`${divergences - divergencesLogged} environment step(s) diverged in simulation since the last log (MuJoCo reset the physics, or the observation or reward was not finite; ${divergences} in this process): each ended its episode at the last valid state and was not stored`);
-          divergencesLogged = divergences;
-        }
+        const diverged = divergenceNotes.since(divergences, 'process');
+        if (diverged) logger.warn(diverged);
         const nonfiniteGrads = learner.scalar('nonfinite_grads');
         const planNonfinite = sumScalars(actors, 'plan_nonfinite_scores');
         const reanNonfinite = learner.scalar('reanalysis_nonfinite_scores');

@@ -1,7 +1,9 @@
 // Numeric faults (NaN/Inf) are contained where they arise: the optimizer zeroes non-finite gradient
-// entries before its step (src/agent/optimizer.ts) and the planner ranks non-finite candidate
-// scores last (src/agent/mppi.ts). Both count them; this turns the counts into one stderr warning
-// per log line in which they grew, in both runtimes, so a diverging run is not silent.
+// entries before its step (src/agent/optimizer.ts), the planner ranks non-finite candidate scores
+// last (src/agent/mppi.ts), and an environment step whose simulation diverged or whose observation
+// or reward is not finite ends its episode unstored (src/envs/env.ts). All count them; this turns
+// the counts into one stderr warning per log line in which they grew, in both runtimes, so a
+// diverging run is not silent.
 
 export interface NumericFaultCounts {
   /** NaN/Inf gradient entries zeroed, over this process's updates. */
@@ -34,4 +36,24 @@ export function evaluationFaultNote(step: number, metrics: Record<string, number
   if (n <= 0) return null;
   return `numeric faults in the evaluation at step ${step}: ${n} planner candidates with a NaN/Inf score ranked last ` +
     '(the evaluation\'s return stands, on the finite candidates); a model that produces them is diverging';
+}
+
+/** Environment steps that diverged (see the header): a warning per log line in which they grew. */
+export class DivergenceNotes {
+  /** logged: divergences already reported (a resumed synchronous run starts from its checkpoint's count). */
+  constructor(private logged = 0) {}
+
+  /**
+   * The warning for the divergences since the last call, or null. total counts over `scope` (the
+   * synchronous run keeps its count in checkpoints, the threaded actors per process); latest
+   * describes the newest one where the caller knows it.
+   */
+  since(total: number, scope: 'run' | 'process', latest?: string): string | null {
+    const fresh = total - this.logged;
+    this.logged = total;
+    if (fresh <= 0) return null;
+    const detail = latest ? `; the latest: ${latest}` : ': MuJoCo reset the physics, or the observation or reward was not finite';
+    return `${fresh} environment step(s) diverged in simulation since the last log (${total} in this ${scope}${detail}): ` +
+      'each ended its episode at the last valid state and was not stored';
+  }
 }

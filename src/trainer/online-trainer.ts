@@ -14,7 +14,7 @@ import { evaluate, type EvalEnvs } from './evaluate.js';
 import type { RunLogger } from './logger.js';
 import { UpdateTokens } from './update-tokens.js';
 import { SeedingExpert, type SeedingExpertMode } from '../agent/seeding-expert.js';
-import { NumericFaultNotes, evaluationFaultNote } from './numeric-faults.js';
+import { DivergenceNotes, NumericFaultNotes, evaluationFaultNote } from './numeric-faults.js';
 
 /** Counters and RNG states that, with the agent and replay, fully determine the rest of a run. */
 export interface TrainerState {
@@ -100,7 +100,7 @@ export class OnlineTrainer {
     let wallStart = performance.now();
     let stepsAtWall = st.step;
     // Simulation divergences are reported once per log line (like the threaded runtime's), with the latest's description.
-    let divergencesLogged = st.divergences;
+    const divergenceNotes = new DivergenceNotes(st.divergences);
     let lastDivergence = '';
     const faultNotes = new NumericFaultNotes();
 
@@ -168,10 +168,8 @@ export class OnlineTrainer {
         const sps = ((st.step - stepsAtWall) * 1000) / Math.max(1, now - wallStart);
         wallStart = now;
         stepsAtWall = st.step;
-        if (st.divergences > divergencesLogged) {
-          logger.warn(`${st.divergences - divergencesLogged} environment step(s) diverged in simulation since the last log (${st.divergences} in this run; the latest: ${lastDivergence}): each ended its episode at the last valid state and was not stored`);
-          divergencesLogged = st.divergences;
-        }
+        const diverged = divergenceNotes.since(st.divergences, 'run', lastDivergence);
+        if (diverged) logger.warn(diverged);
         const faults = faultNotes.since({ gradEntries: agent.lastMetrics.nonfinite_grads_total ?? 0, planScores: (agent.lastMetrics.plan_nonfinite_scores ?? 0) + (agent.lastMetrics.reanalysis_nonfinite_scores ?? 0) });
         if (faults) logger.warn(faults);
         logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.divergences > 0 ? { physics_divergences: st.divergences } : {}), ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
