@@ -52,8 +52,10 @@ describe('tdmpc eval', () => {
     const file = path.join(run.dir, 'checkpoints', 'final.ckpt');
     const ok = tdmpc('eval', `checkpoint=${file}`, 'episodes=2', 'threads=1', '--json');
     expect(ok.status, ok.stderr).toBe(0);
-    const out = JSON.parse(ok.stdout.trim().split('\n').pop()!) as { eval: string; returns: number[]; mean: number; step: number };
+    const out = JSON.parse(ok.stdout.trim().split('\n').pop()!) as { eval: string; returns: number[]; mean: number; step: number; plan_nonfinite_scores: number };
     expect(out.eval).toBe('cartpole-swingup');
+    expect(out.plan_nonfinite_scores).toBe(0); // a healthy model: counted, none, and no warning
+    expect(ok.stderr).not.toMatch(/NaN\/Inf/);
     expect(out.returns.length).toBe(2);
     expect(out.step).toBe(200);
     expect(ok.stderr).toMatch(/cartpole-swingup \(tdmpc2, step 200, planner, seed 5\): mean return .* over 2 episodes/);

@@ -41,6 +41,8 @@ export interface CheckpointEvalResult {
   std: number;
   min: number;
   max: number;
+  /** Planner candidates whose score was NaN/Inf (ranked last): > 0 means the saved model has diverged. */
+  plan_nonfinite_scores: number;
 }
 
 export async function evaluateCheckpoint(file: string, options: CheckpointEvalOptions = {}): Promise<CheckpointEvalResult> {
@@ -81,6 +83,7 @@ export async function evaluateCheckpoint(file: string, options: CheckpointEvalOp
     return {
       checkpoint: file, task: cfg.task, algo: cfg.algo, step: trainer?.step ?? 0, mode, seed,
       returns, mean, std, min: Math.min(...returns), max: Math.max(...returns),
+      plan_nonfinite_scores: r!.metrics.plan_nonfinite_scores,
     };
   } finally {
     engine.dispose();
