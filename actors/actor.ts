@@ -52,11 +52,6 @@ export class Actor {
   private actingVersion = -1;
   private stepsSinceSync = Infinity;
   private envSteps = 0;
-  /**
-   * The planner's count of NaN/Inf candidate scores already added to the metrics block. The block
-   * outlives a restarted actor (whose new planner counts from 0), so it gets deltas, not the count.
-   */
-  private planNonFiniteCounted = 0;
   private episodes = 0;
   private paused = false;
   private parkedResolvers: (() => void)[] = [];
@@ -236,10 +231,11 @@ export class Actor {
         });
       }
       const t0 = performance.now();
+      // This plan's NaN/Inf scores: the block outlives a restarted actor, so it is given deltas.
+      const nonFiniteBefore = agent.planner.nonFiniteScores;
       const out = agent.act(N, env.obs, false);
       planSeconds = (performance.now() - t0) / 1000;
-      planNonFinite = (agent.lastMetrics.plan_nonfinite_scores ?? 0) - this.planNonFiniteCounted;
-      this.planNonFiniteCounted += planNonFinite;
+      planNonFinite = agent.planner.nonFiniteScores - nonFiniteBefore;
       action = out.action;
       expertMean = out.expertMean;
       expertStd = out.expertStd;
