@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTraining } from '../src/trainer/run.js';
 import { evaluateCheckpoint } from '../src/trainer/evaluate-checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from '../src/checkpoint/checkpoint-file.js';
 import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -79,5 +80,13 @@ describe('tdmpc eval', () => {
     const bad = tdmpc('eval', `checkpoint=${notCkpt}`);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/not a tdmpc-runtime checkpoint/);
+    // A model that holds NaN (damaged or edited after it was written) is refused before any episode runs.
+    const poisoned = readCheckpoint(file);
+    (poisoned.sections['model.params'] as Float32Array)[7] = Number.NaN;
+    const nanCkpt = path.join(workDir('eval-nan'), 'nan.ckpt');
+    writeCheckpoint(nanCkpt, poisoned);
+    const nan = tdmpc('eval', `checkpoint=${nanCkpt}`, 'threads=1');
+    expect(nan.status).toBe(2);
+    expect(nan.stderr).toMatch(/section 'model.params' holds 1 NaN\/Inf values of \d+ \(first at index 7\).*pass checkpoint= an earlier checkpoint/);
   });
 });

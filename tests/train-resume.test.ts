@@ -1,6 +1,6 @@
 // A resumed run and an uninterrupted run with the same seed produce identical CSVs (issue 4).
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveConfig, runTraining } from '../src/trainer/run.js';
@@ -59,5 +59,18 @@ describe('resume', () => {
     const oldCkpt = path.join(dir, 'old.ckpt');
     writeCheckpoint(oldCkpt, old);
     expect(resolveConfig([`resume=${oldCkpt}`]).cfg.q_estimate).toBe('mean');
+    // NaN/Inf in any saved model or optimizer array (here the second Adam moment) is refused before
+    // the run folder is touched: resuming would train on NaN from the first update.
+    const poisoned = readCheckpoint(ckpt);
+    const v = poisoned.sections['optim.v'] as Float32Array;
+    v[3] = Number.POSITIVE_INFINITY;
+    v[10] = Number.NaN;
+    const nanCkpt = path.join(dir, 'nan.ckpt');
+    writeCheckpoint(nanCkpt, poisoned);
+    const before = readdirSync(run.dir, { recursive: true }).sort();
+    await expect(runTraining([`resume=${nanCkpt}`])).rejects.toThrow(CheckpointError);
+    await expect(runTraining([`resume=${nanCkpt}`])).rejects.toThrow(
+      /section 'optim.v' holds 2 NaN\/Inf values of \d+ \(first at index 3\).*pass resume= an earlier checkpoint/);
+    expect(readdirSync(run.dir, { recursive: true }).sort()).toEqual(before);
   });
 });

@@ -232,6 +232,27 @@ export class Agent {
   }
 }
 
+/**
+ * Throws CheckpointError, before any work starts, when a saved model, value target, optimizer moment
+ * or warm-start array (every section but the replay's) holds NaN/Inf: restoring it would plan and
+ * train on NaN from the first step. Training zeroes non-finite gradients before each step, so such a
+ * file was damaged or edited after it was written. `key` names the argument the file came from.
+ */
+export function checkSavedAgentFinite(sections: Record<string, Section>, file: string, key: string): void {
+  for (const [name, values] of Object.entries(sections)) {
+    if (name.startsWith('replay.') || !(values instanceof Float32Array || values instanceof Float64Array)) continue;
+    let bad = 0;
+    let first = -1;
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) { if (first < 0) first = i; bad++; }
+    }
+    if (bad > 0) {
+      throw new CheckpointError(`checkpoint '${file}': section '${name}' holds ${bad} NaN/Inf values of ${values.length} (first at index ${first}), `
+        + `so the agent it saved cannot plan or train; pass ${key}= an earlier checkpoint of the run (its checkpoints/ folder keeps step-<n>.ckpt files)`);
+    }
+  }
+}
+
 /** The world-model config of a run (also used by the threaded runtime to size its parameter snapshot). */
 export function worldModelConfigFor(cfg: Config, derived: Derived): WorldModelConfig {
   return makeWorldModelConfig({

@@ -11,7 +11,7 @@ import { createEngine } from '../engine/index.js';
 import { makeTask } from '../envs/registry.js';
 import { loadTaskModule } from '../envs/task-module.js';
 import { VectorEnv } from '../envs/vector-env.js';
-import { Agent } from '../agent/agent.js';
+import { Agent, checkSavedAgentFinite } from '../agent/agent.js';
 import { CheckpointError, CliError } from '../errors.js';
 import { evaluate } from './evaluate.js';
 
@@ -59,6 +59,7 @@ export async function evaluateCheckpoint(file: string, options: CheckpointEvalOp
   if (!saved || typeof saved !== 'object' || !ckpt.meta.agent) {
     throw new CheckpointError(`checkpoint '${file}' holds no agent and config; evaluate a checkpoint written by \`tdmpc train\``);
   }
+  checkSavedAgentFinite(ckpt.sections, file, 'checkpoint');
   const seed = options.seed ?? saved.seed;
   if (!Number.isInteger(seed) || seed < 0) throw new CliError(`seed must be a non-negative integer (got ${seed})`);
   const mode = options.mode ?? (saved.mpc ? 'plan' : 'pi');

@@ -13,7 +13,7 @@ import { loadTaskModule } from '../envs/task-module.js';
 import { VectorEnv } from '../envs/vector-env.js';
 import { ReplayBuffer, replayBytes } from '../replay/replay-buffer.js';
 import { restoreReplay, savedRingCapacity } from '../replay/replay-checkpoint.js';
-import { Agent } from '../agent/agent.js';
+import { Agent, checkSavedAgentFinite } from '../agent/agent.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { publishLatest, readCheckpoint, writeCheckpoint } from '../checkpoint/checkpoint-file.js';
 import { OnlineTrainer, type TrainerState } from './online-trainer.js';
@@ -64,6 +64,7 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
     throw new CheckpointError(`checkpoint '${cfg.resume}' was written with save_buffer=false: it holds the model and optimizer but no replay `
       + 'buffer, so training cannot continue from it; runs that should be resumable keep save_buffer=true (the default)');
   }
+  checkSavedAgentFinite(ckpt.sections, cfg.resume, 'resume');
   const { overrides } = parseOverrides(args);
   const merged = { ...completeSavedConfig(saved) } as Record<string, unknown>;
   for (const [k, v] of Object.entries(overrides)) {
