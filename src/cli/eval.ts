@@ -3,6 +3,7 @@
 // and their mean; with --json the last line is one JSON object.
 import { CliError } from '../errors.js';
 import { evaluateCheckpoint } from '../trainer/evaluate-checkpoint.js';
+import { evaluationFaultNote } from '../trainer/numeric-faults.js';
 
 const USAGE = 'usage: tdmpc eval checkpoint=<file> [episodes=10] [seed=<run seed>] [mode=plan|pi] [threads=<cores>] [task_module=<file>] [--json]';
 const KEYS = ['checkpoint', 'episodes', 'seed', 'mode', 'threads', 'task_module'];
@@ -37,7 +38,8 @@ export async function evalCommand(args: string[]): Promise<number> {
   const line = `${r.task} (${r.algo}, step ${r.step}, ${r.mode === 'plan' ? 'planner' : 'policy only'}, seed ${r.seed}): `
     + `mean return ${r.mean.toFixed(1)} ± ${r.std.toFixed(1)} over ${r.returns.length} episodes (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)})`;
   // A checkpoint of a diverged model still evaluates (NaN/Inf scores rank last), but says so.
-  if (r.plan_nonfinite_scores > 0) console.error(`tdmpc: ${r.plan_nonfinite_scores} planner candidates had a NaN/Inf score and were ranked last: the saved model has diverged`);
+  const faults = evaluationFaultNote(r.step, r);
+  if (faults) console.error(`tdmpc: ${faults}`);
   if (json) {
     console.error(line);
     console.log(JSON.stringify({ eval: r.task, ...r }));

@@ -30,8 +30,11 @@ export class NumericFaultNotes {
   }
 }
 
-/** The warning for an evaluation whose planner met NaN/Inf scores, or null when it met none. */
-export function evaluationFaultNote(step: number, metrics: Record<string, number>): string | null {
+/**
+ * The warning for an evaluation whose planner met NaN/Inf scores, or null when it met none: an
+ * evaluation during training (its eval metrics) or `tdmpc eval` of a saved model (its result).
+ */
+export function evaluationFaultNote(step: number, metrics: { plan_nonfinite_scores?: number }): string | null {
   const n = metrics.plan_nonfinite_scores ?? 0;
   if (n <= 0) return null;
   return `numeric faults in the evaluation at step ${step}: ${n} planner candidates with a NaN/Inf score ranked last ` +
