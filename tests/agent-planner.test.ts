@@ -282,6 +282,41 @@ describe('planner over the world-model adapter', () => {
     expect(b).toEqual(a);
   });
 
+  it('an observation with no finite candidate (NaN latent) acts from its prior, finite, and leaves the others alone', () => {
+    // A NaN observation row makes that row's latent, policy-prior actions and every score NaN; the
+    // planner counts them and, having nothing to refit from, acts from the distribution it started
+    // with (0 and max_std on a cold start) instead of reading the NaN actions of an elite.
+    const wm = preferenceModel();
+    const pm = new WorldModelPlanner(wm);
+    const o1 = obs(1, 1);
+    const o = opts({ iterations: 3 });
+    const pair = (other: F32, evalMode: boolean) => {
+      const both = new Float32Array(2 * O);
+      both.set(o1, 0);
+      both.set(other, O);
+      const planner = new MppiPlanner(js, pm, o, 2, 21);
+      const out = planner.plan(2, both, 0, evalMode);
+      return { planner, action: arr(out.action), mean: arr(out.expertMean), std: arr(out.expertStd), value: arr(out.eliteValue) };
+    };
+    const nanRow = Float32Array.from({ length: O }, () => Number.NaN);
+    const sick = pair(nanRow, true);
+    const healthy = pair(obs(1, 2), true);
+    expect(sick.planner.nonFiniteScores).toBe(o.numPiTrajs + o.iterations * o.numSamples); // prior rows scored once
+    expect(healthy.planner.nonFiniteScores).toBe(0);
+    // Observation 0 plans exactly as beside a finite neighbour (rows are independent).
+    expect(sick.action.slice(0, A)).toEqual(healthy.action.slice(0, A));
+    expect(sick.mean.slice(0, A)).toEqual(healthy.mean.slice(0, A));
+    // Observation 1: the cold-start prior, in eval without noise.
+    expect(sick.action.slice(A)).toEqual([0, 0]);
+    expect(sick.mean.slice(A)).toEqual([0, 0]);
+    expect(sick.std.slice(A)).toEqual([o.maxStd, o.maxStd]);
+    expect(sick.value[0]).toBe(healthy.value[0]);
+    // Acting (with noise) stays finite and in range, and the warm start it stores stays finite.
+    const acting = pair(nanRow, false);
+    for (const v of acting.action) { expect(Number.isFinite(v)).toBe(true); expect(Math.abs(v)).toBeLessThanOrEqual(1); }
+    expect(Array.from(acting.planner.warmStartState().prevMean).every(Number.isFinite)).toBe(true);
+  });
+
   it('Q models: the adapter passes actions to Q and the planner scores with Q(z_H, pi(z_H))', () => {
     const wm = model({ valueForm: 'Q' });
     const pm = new WorldModelPlanner(wm);

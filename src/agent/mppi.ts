@@ -19,9 +19,15 @@
 //     mean    = Σ w a;  std = clamp(sqrt(Σ w (a - mean)²), min_std, max_std)
 //   action = eval ? elite with the highest value : elite sampled by w, plus std·N(0,1) noise
 //   expert = (mean[0], std[0]) (or the chosen action as the mean, by option)
+// NaN/Inf scores (a diverged or overflowing model) are counted and ranked last; an elite with weight 0
+// adds nothing to the refit (its actions may be NaN). An observation with no finite candidate at
+// all has nothing to learn from: its mean/std stay as they were and it acts from them.
 import type { Engine, F32 } from '../engine/engine.js';
 import { RngStream, normalAt as normalAtCounter, uniformAt as uniformAtCounter } from '../engine/rng.js';
 import { randomHeadPair } from './head-pair.js';
+
+/** The score a NaN/Inf candidate gets: below every finite score, so it is never preferred. */
+const NON_FINITE_SCORE = Math.fround(-1e30);
 
 /** The inference surface of the world model the planner needs (all outputs overwrite). */
 export interface PlannerModel {
@@ -231,6 +237,7 @@ export class MppiPlanner {
       // Elites and the refit of mean/std, per observation.
       for (let b = 0; b < B; b++) {
         this.selectElites(b, E);
+        if (this.noFiniteCandidate(b)) continue; // keep the prior mean/std: nothing to refit from
         const eBase = b * E;
         maxElite = -Infinity;
         for (let e = 0; e < E; e++) maxElite = Math.max(maxElite, this.values[b * P + this.eliteIdx[eBase + e]]);
@@ -244,11 +251,17 @@ export class MppiPlanner {
         for (let t = 0; t < H; t++) {
           for (let k = 0; k < A; k++) {
             let mu = 0;
-            for (let e = 0; e < E; e++) mu += this.eliteW[eBase + e] * this.actions[(t * R + b * P + this.eliteIdx[eBase + e]) * A + k];
+            for (let e = 0; e < E; e++) {
+              const w = this.eliteW[eBase + e];
+              if (w === 0) continue;
+              mu += w * this.actions[(t * R + b * P + this.eliteIdx[eBase + e]) * A + k];
+            }
             let vr = 0;
             for (let e = 0; e < E; e++) {
+              const w = this.eliteW[eBase + e];
+              if (w === 0) continue;
               const d = this.actions[(t * R + b * P + this.eliteIdx[eBase + e]) * A + k] - mu;
-              vr += this.eliteW[eBase + e] * d * d;
+              vr += w * d * d;
             }
             const sd = Math.sqrt(vr);
             const i = (b * H + t) * A + k;
@@ -264,8 +277,13 @@ export class MppiPlanner {
     const noiseCounter = this.rng.take(B * A + B);
     for (let b = 0; b < B; b++) {
       const eBase = b * E;
+      // No finite candidate: act from the distribution the plan started with (warm start or 0,
+      // max_std), which is also the expert; no elite's actions are read (they may be NaN).
+      const blind = this.noFiniteCandidate(b);
       let chosen = 0;
-      if (evalMode && this.opts.evalElite === 'best') {
+      if (blind) {
+        out.eliteValue[b] = NON_FINITE_SCORE;
+      } else if (evalMode && this.opts.evalElite === 'best') {
         let best = -Infinity;
         for (let e = 0; e < E; e++) {
           const v = this.values[b * P + this.eliteIdx[eBase + e]];
@@ -275,19 +293,23 @@ export class MppiPlanner {
         // Categorical over the elite weights, with one uniform per observation.
         const u = uniformAtCounter(this.rng.seed, noiseCounter + B * A + b);
         let acc = 0;
-        chosen = E - 1;
+        chosen = -1;
         for (let e = 0; e < E; e++) {
           acc += this.eliteW[eBase + e];
           if (u < acc) { chosen = e; break; }
         }
+        // u beyond the rounded sum: the last elite with weight (a zero-weight one may hold NaN actions).
+        if (chosen < 0) for (let e = E - 1; e >= 0 && chosen < 0; e--) if (this.eliteW[eBase + e] > 0) chosen = e;
       }
-      let meanValue = 0;
-      for (let e = 0; e < E; e++) meanValue += this.eliteW[eBase + e] * this.values[b * P + this.eliteIdx[eBase + e]];
-      out.eliteValue[b] = meanValue;
+      if (!blind) {
+        let meanValue = 0;
+        for (let e = 0; e < E; e++) meanValue += this.eliteW[eBase + e] * this.values[b * P + this.eliteIdx[eBase + e]];
+        out.eliteValue[b] = meanValue;
+      }
       const row = b * P + this.eliteIdx[eBase + chosen];
       for (let k = 0; k < A; k++) {
         const i0 = (b * H) * A + k; // first step of mean/std
-        const elite = this.actions[row * A + k];
+        const elite = blind ? this.mean[i0] : this.actions[row * A + k];
         let a = elite;
         if (!evalMode) a += this.std[i0] * normalAtCounter(this.rng.seed, noiseCounter + b * A + k);
         a = a < -1 ? -1 : a > 1 ? 1 : a;
@@ -301,6 +323,11 @@ export class MppiPlanner {
       }
     }
     return out;
+  }
+
+  /** Whether every candidate of observation b scored NaN/Inf in the last iteration (elites are sorted best first). */
+  private noFiniteCandidate(b: number): boolean {
+    return this.values[b * this.P + this.eliteIdx[b * this.opts.numElites]] === NON_FINITE_SCORE;
   }
 
   /** Rolls the policy prior from z0 for H steps; writes its actions into candidates j < Pi. */
@@ -421,7 +448,7 @@ export class MppiPlanner {
       const v = term && term[i] ? this.values[i] : this.values[i] + g * this.reward[i];
       // A NaN/Inf score (diverged model) must not win the elite selection: count it and rank it last.
       if (Number.isFinite(v)) this.values[i] = v;
-      else { this.values[i] = -1e30; this.nonFiniteScores++; }
+      else { this.values[i] = NON_FINITE_SCORE; this.nonFiniteScores++; }
     }
   }
 
