@@ -214,6 +214,7 @@ export class Actor {
     let expertStd: Float32Array;
     let planSeconds = -1;
     let planNonFinite = 0;
+    let policyNonFinite = 0;
     if (seeding) {
       const c = this.rng.take(N * A);
       for (let i = 0; i < N * A; i++) this.seedAction[i] = 2 * uniform(this.rng.seed, c + i) - 1;
@@ -231,11 +232,14 @@ export class Actor {
         });
       }
       const t0 = performance.now();
-      // This plan's NaN/Inf scores: the block outlives a restarted actor, so it is given deltas.
+      // This plan's NaN/Inf scores (mpc) or policy actions (mpc=false): the block outlives a
+      // restarted actor, so it is given deltas.
       const nonFiniteBefore = agent.planner.nonFiniteScores;
+      const policyNonFiniteBefore = agent.policyNonFiniteActions.acting;
       const out = agent.act(N, env.obs, false);
       planSeconds = (performance.now() - t0) / 1000;
       planNonFinite = agent.planner.nonFiniteScores - nonFiniteBefore;
+      policyNonFinite = agent.policyNonFiniteActions.acting - policyNonFiniteBefore;
       action = out.action;
       expertMean = out.expertMean;
       expertStd = out.expertStd;
@@ -285,6 +289,7 @@ export class Actor {
     if (lag >= 0) for (let i = 0; i < N; i++) metrics.observeInt('policy_lag', lag);
     if (diverged > 0) metrics.add(s.physics_divergences, diverged);
     if (planNonFinite > 0) metrics.add(s.plan_nonfinite_scores, planNonFinite);
+    if (policyNonFinite > 0) metrics.add(s.policy_nonfinite_actions, policyNonFinite);
     if (ended > 0) {
       metrics.add(s.episodes, ended);
       metrics.set(s.last_episode_return, lastReturn);

@@ -111,11 +111,13 @@ describe('Prometheus scrape of a threaded run', () => {
       'tdmpc_reanalysis_duration_seconds', 'tdmpc_actor_restarts_total', 'tdmpc_actor_last_heartbeat_timestamp_seconds',
       'tdmpc_learner_loss', 'tdmpc_eval_return', 'tdmpc_run_info',
       'tdmpc_learner_nonfinite_gradients_total', 'tdmpc_plan_nonfinite_scores_total', 'tdmpc_physics_divergences_total',
+      'tdmpc_policy_nonfinite_actions_total',
     ]) expect(exposition).toContain(`# TYPE ${family} `);
     expect(exposition).toMatch(/tdmpc_rate_limiter_wait_seconds_total\{side="learner"\} \d/);
     expect(exposition).toMatch(/tdmpc_learner_loss\{term="consistency"\} \d/);
     expect(exposition).toMatch(/^tdmpc_learner_nonfinite_gradients_total 0$/m); // a healthy run: counted, and none
     expect(exposition).toMatch(/tdmpc_eval_return\{task="cartpole-swingup"\} -?\d/);
     for (const planner of ['acting', 'reanalysis', 'eval']) expect(exposition).toMatch(new RegExp(`^tdmpc_plan_nonfinite_scores_total\\{planner="${planner}"\\} 0$`, 'm'));
+    for (const use of ['acting', 'eval']) expect(exposition).toMatch(new RegExp(`^tdmpc_policy_nonfinite_actions_total\\{use="${use}"\\} 0$`, 'm'));
   }, 120_000);
 });

@@ -8,7 +8,7 @@
 import type { Config } from '../config/schema.js';
 import type { Derived } from '../config/derive.js';
 import type { Engine, F32 } from '../engine/engine.js';
-import { RngStream } from '../engine/rng.js';
+import { RngStream, normalAt } from '../engine/rng.js';
 import { WorldModel } from '../model/world-model.js';
 import { makeWorldModelConfig, type WorldModelConfig } from '../model/config.js';
 import type { ReplayBatch, ReplayBuffer } from '../replay/replay-buffer.js';
@@ -34,6 +34,8 @@ export class Agent {
   private readonly reanObs: F32; // [rows, O] observations to re-plan
   private readonly reanRows: Int32Array; // [rows] batch row (t·B + b) of each
   reanalyzedTotal = 0;
+  /** Policy-prior actions (rows) that came out NaN/Inf and were replaced by the fallback, by use. */
+  readonly policyNonFiniteActions = { acting: 0, eval: 0 };
 
   constructor(readonly engine: Engine, readonly cfg: Config, readonly derived: Derived, readonly maxBatch: number) {
     this.model = new WorldModel(engine, worldModelConfigFor(cfg, derived), { seed: cfg.seed });
@@ -81,13 +83,34 @@ export class Agent {
     const A = this.derived.actionDim;
     this.plannerModel.encode(B, obs, 0, this.z, 0);
     const o = this.piOut;
-    this.model.pi(B, this.z, o.expertMean, o.expertStd, o.action, this.piRng.seed, this.piRng.take(B * A), { sample });
+    const noiseCounter = this.piRng.take(B * A);
+    this.model.pi(B, this.z, o.expertMean, o.expertStd, o.action, this.piRng.seed, noiseCounter, { sample });
     // The expert of a policy action is the policy's own Gaussian: mean (squashed for tdmpc2's form), std.
     for (let i = 0; i < B * A; i++) {
       o.expertStd[i] = Math.exp(o.expertStd[i]);
       if (this.cfg.policy_form === 'tdmpc2') o.expertMean[i] = Math.tanh(o.expertMean[i]);
     }
+    for (let b = 0; b < B; b++) if (!rowFinite(o, b * A, A)) this.policyFallback(o, b, A, sample, noiseCounter);
     return o;
+  }
+
+  /**
+   * A policy row whose action or Gaussian is NaN/Inf (a diverged model, or a NaN observation) acts
+   * like the planner with no finite candidate: from mean 0 and max_std (noise when acting), which
+   * is also its expert. Counted, so a diverging policy shows in the metrics instead of stopping
+   * the environment on a NaN action.
+   */
+  private policyFallback(o: PlanOutputs, b: number, A: number, sample: boolean, noiseCounter: number): void {
+    const std = this.cfg.max_std;
+    for (let k = 0; k < A; k++) {
+      const i = b * A + k;
+      const a = sample ? std * normalAt(this.piRng.seed, noiseCounter + i) : 0;
+      o.action[i] = a < -1 ? -1 : a > 1 ? 1 : a;
+      o.expertMean[i] = 0;
+      o.expertStd[i] = std;
+    }
+    if (sample) this.lastMetrics.policy_nonfinite_actions = ++this.policyNonFiniteActions.acting;
+    else this.policyNonFiniteActions.eval++;
   }
 
   /** Value of each observation under the current policy (eval_value): V(z) or Q(z, π(z)). */
@@ -288,4 +311,12 @@ export function plannerOptions(cfg: Config, derived: Derived): PlannerOptions {
     expertMeanFromAction: cfg.expert_mean_source === 'action',
     evalElite: cfg.algo === 'bmpc' ? 'best' : 'sample',
   };
+}
+
+/** Whether action, expert mean and expert std of the A entries at off are all finite. */
+function rowFinite(o: PlanOutputs, off: number, A: number): boolean {
+  for (let i = off; i < off + A; i++) {
+    if (!Number.isFinite(o.action[i]) || !Number.isFinite(o.expertMean[i]) || !Number.isFinite(o.expertStd[i])) return false;
+  }
+  return true;
 }

@@ -23,7 +23,7 @@ export const ACTOR_LAYOUT = new BlockLayout({
   scalars: [
     'env_steps', 'episodes', 'last_episode_return', 'heartbeat_seconds', 'acting_version',
     'rate_wait_seconds', 'param_syncs', 'snapshot_retries', 'seeding', 'guest_jobs', 'physics_divergences',
-    'plan_nonfinite_scores',
+    'plan_nonfinite_scores', 'policy_nonfinite_actions',
   ],
   histograms: { plan_seconds: DURATION_BUCKETS, env_step_seconds: DURATION_BUCKETS, episode_return: RETURN_BUCKETS },
   intHistograms: { policy_lag: LAG_MAX },

@@ -63,6 +63,8 @@ export class RunMetrics {
   readonly evalStep: Gauge<'task'>;
   /** Planner NaN/Inf scores of the finished evaluations (main thread: their results arrive here). */
   evalPlanNonFiniteScores = 0;
+  /** Policy NaN/Inf actions of the finished evaluations, replaced by the fallback (likewise). */
+  evalPolicyNonFiniteActions = 0;
   private actors: BlockSnapshot[] = [];
   private learner: BlockSnapshot;
 
@@ -86,6 +88,10 @@ export class RunMetrics {
       { labels: { planner: 'acting' }, value: sumActors('plan_nonfinite_scores') },
       { labels: { planner: 'reanalysis' }, value: this.learner.scalar('reanalysis_nonfinite_scores') },
       { labels: { planner: 'eval' }, value: this.evalPlanNonFiniteScores },
+    ]);
+    add('tdmpc_policy_nonfinite_actions_total', 'Policy-prior actions (mpc=false acting, policy-only evaluations) whose action or Gaussian was NaN/Inf: each acted from mean 0 and max_std instead, by use (the actors\' acting, the evaluations). Counted since this process started.', 'counter', () => [
+      { labels: { use: 'acting' }, value: sumActors('policy_nonfinite_actions') },
+      { labels: { use: 'eval' }, value: this.evalPolicyNonFiniteActions },
     ]);
     add('tdmpc_episode_return', 'Returns of finished training episodes.', 'histogram', () => this.actors.length
       ? histogramValues('tdmpc_episode_return', sumHistograms(this.actors.map((b) => b.histogram('episode_return'))), { task }) : []);

@@ -206,6 +206,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     logger.evaluation(step, r.reward);
     logger.metrics(step, 'eval', { ...r.metrics, parameter_version: r.version });
     metrics.evalPlanNonFiniteScores += r.metrics.plan_nonfinite_scores ?? 0;
+    metrics.evalPolicyNonFiniteActions += r.metrics.policy_nonfinite_actions ?? 0;
     const faults = evaluationFaultNote(step, r.metrics);
     if (faults) logger.warn(faults);
     metrics.evalReturn.set({ task: cfg.task }, r.reward);
@@ -294,10 +295,12 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         const nonfiniteGrads = learner.scalar('nonfinite_grads');
         const planNonfinite = sumScalars(actors, 'plan_nonfinite_scores');
         const reanNonfinite = learner.scalar('reanalysis_nonfinite_scores');
-        const faults = faultNotes.since({ gradEntries: nonfiniteGrads, planScores: planNonfinite + reanNonfinite });
+        const policyNonfinite = sumScalars(actors, 'policy_nonfinite_actions');
+        const faults = faultNotes.since({ gradEntries: nonfiniteGrads, planScores: planNonfinite + reanNonfinite, policyActions: policyNonfinite });
         if (faults) logger.warn(faults);
         logger.metrics(I, 'train', {
-          ...losses, grad_norm: learner.scalar('grad_norm'), nonfinite_grads_total: nonfiniteGrads, plan_nonfinite_scores: planNonfinite, reanalysis_nonfinite_scores: reanNonfinite, updates: u, episodes: header.episodes(), steps_per_s: sps,
+          ...losses, grad_norm: learner.scalar('grad_norm'), nonfinite_grads_total: nonfiniteGrads, plan_nonfinite_scores: planNonfinite, reanalysis_nonfinite_scores: reanNonfinite,
+          ...(policyNonfinite > 0 ? { policy_nonfinite_actions: policyNonfinite } : {}), updates: u, episodes: header.episodes(), steps_per_s: sps,
           utd_realized: u / Math.max(1, I), policy_lag_p50: lag[0], policy_lag_p99: lag[1], parameter_version: learner.scalar('version'),
           actor_restarts: supervisor.restarts().reduce((s, x) => s + x, 0), ...(divergences > 0 ? { physics_divergences: divergences } : {}), ...(ret !== null ? { episode_return: ret } : {}),
         });

@@ -43,6 +43,8 @@ export interface CheckpointEvalResult {
   max: number;
   /** Planner candidates whose score was NaN/Inf (ranked last): > 0 means the saved model has diverged. */
   plan_nonfinite_scores: number;
+  /** Policy actions (mode pi) that were NaN/Inf and acted from the fallback: > 0 likewise. */
+  policy_nonfinite_actions: number;
 }
 
 export async function evaluateCheckpoint(file: string, options: CheckpointEvalOptions = {}): Promise<CheckpointEvalResult> {
@@ -85,6 +87,7 @@ export async function evaluateCheckpoint(file: string, options: CheckpointEvalOp
       checkpoint: file, task: cfg.task, algo: cfg.algo, step: trainer?.step ?? 0, mode, seed,
       returns, mean, std, min: Math.min(...returns), max: Math.max(...returns),
       plan_nonfinite_scores: r!.metrics.plan_nonfinite_scores,
+      policy_nonfinite_actions: r!.metrics.policy_nonfinite_actions,
     };
   } finally {
     engine.dispose();

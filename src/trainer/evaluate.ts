@@ -94,6 +94,7 @@ async function runEpisodes(agent: Agent, evalEnvs: EvalEnvs, mode: Mode, cfg: Co
  */
 export async function evaluate(agent: Agent, evalEnvs: EvalEnvs, cfg: Config, derived: Derived, shouldStop?: () => boolean): Promise<EvalResult | null> {
   const nonFiniteBefore = agent.evalPlanner.nonFiniteScores;
+  const policyNonFiniteBefore = agent.policyNonFiniteActions.eval;
   const planner = await runEpisodes(agent, evalEnvs, cfg.mpc ? 'plan' : 'pi', cfg, derived, cfg.eval_value, shouldStop);
   if (planner === null) return null;
   // Contained like the acting planner's (ranked last), and counted so a diverging model shows here too.
@@ -106,6 +107,8 @@ export async function evaluate(agent: Agent, evalEnvs: EvalEnvs, cfg: Config, de
     metrics.pi_episode_reward = pi.mean;
     summary += `policy only ${pi.mean.toFixed(1)}`;
   }
+  // Policy-prior actions (mpc=false, or eval_pi) that were NaN/Inf and acted from the fallback.
+  metrics.policy_nonfinite_actions = agent.policyNonFiniteActions.eval - policyNonFiniteBefore;
   if (planner.extra.value_abs_error !== undefined) {
     summary += `${summary ? ' | ' : ''}value pred ${planner.extra.value_predicted.toFixed(1)} vs real ${planner.extra.value_realized.toFixed(1)}`;
   }

@@ -1,6 +1,7 @@
 // Numeric faults (NaN/Inf) are contained where they arise: the optimizer zeroes non-finite gradient
 // entries before its step (src/agent/optimizer.ts), the planner ranks non-finite candidate scores
-// last (src/agent/mppi.ts), and an environment step whose simulation diverged or whose observation
+// last (src/agent/mppi.ts), a NaN/Inf policy-prior action is replaced by a fallback
+// (src/agent/agent.ts), and an environment step whose simulation diverged or whose observation
 // or reward is not finite ends its episode unstored (src/envs/env.ts). All count them; this turns
 // the counts into one stderr warning per log line in which they grew, in both runtimes, so a
 // diverging run is not silent.
@@ -10,20 +11,24 @@ export interface NumericFaultCounts {
   gradEntries: number;
   /** Planner candidates whose score was NaN/Inf, over this process's plans (acting and reanalysis). */
   planScores: number;
+  /** Policy-prior acting actions (rows) that were NaN/Inf and replaced by the fallback, over this process. */
+  policyActions: number;
 }
 
 export class NumericFaultNotes {
-  private logged: NumericFaultCounts = { gradEntries: 0, planScores: 0 };
+  private logged: NumericFaultCounts = { gradEntries: 0, planScores: 0, policyActions: 0 };
 
   /** The warning for the faults counted since the last call, or null when there were none. */
   since(now: NumericFaultCounts): string | null {
     const grads = now.gradEntries - this.logged.gradEntries;
     const scores = now.planScores - this.logged.planScores;
+    const actions = now.policyActions - this.logged.policyActions;
     this.logged = { ...now };
-    if (grads <= 0 && scores <= 0) return null;
+    if (grads <= 0 && scores <= 0 && actions <= 0) return null;
     const parts = [
       ...(grads > 0 ? [`${grads} NaN/Inf gradient entries zeroed before the optimizer step (${now.gradEntries} in this process)`] : []),
       ...(scores > 0 ? [`${scores} planner candidates with a NaN/Inf score ranked last (${now.planScores} in this process)`] : []),
+      ...(actions > 0 ? [`${actions} NaN/Inf policy actions replaced by the fallback (${now.policyActions} in this process)`] : []),
     ];
     return `numeric faults since the last log: ${parts.join('; ')}. Training continues on the finite values; ` +
       'if the count keeps growing the run is diverging (lower lr, or check the task\'s rewards and observations)';
@@ -31,14 +36,20 @@ export class NumericFaultNotes {
 }
 
 /**
- * The warning for an evaluation whose planner met NaN/Inf scores, or null when it met none: an
- * evaluation during training (its eval metrics) or `tdmpc eval` of a saved model (its result).
+ * The warning for an evaluation whose planner met NaN/Inf scores or whose policy acted NaN/Inf, or
+ * null when neither happened: an evaluation during training (its eval metrics) or `tdmpc eval` of a
+ * saved model (its result).
  */
-export function evaluationFaultNote(step: number, metrics: { plan_nonfinite_scores?: number }): string | null {
-  const n = metrics.plan_nonfinite_scores ?? 0;
-  if (n <= 0) return null;
-  return `numeric faults in the evaluation at step ${step}: ${n} planner candidates with a NaN/Inf score ranked last ` +
-    '(the evaluation\'s return stands, on the finite candidates); a model that produces them is diverging';
+export function evaluationFaultNote(step: number, metrics: { plan_nonfinite_scores?: number; policy_nonfinite_actions?: number }): string | null {
+  const scores = metrics.plan_nonfinite_scores ?? 0;
+  const actions = metrics.policy_nonfinite_actions ?? 0;
+  if (scores <= 0 && actions <= 0) return null;
+  const parts = [
+    ...(scores > 0 ? [`${scores} planner candidates with a NaN/Inf score ranked last`] : []),
+    ...(actions > 0 ? [`${actions} NaN/Inf policy actions replaced by the fallback (mean 0)`] : []),
+  ];
+  return `numeric faults in the evaluation at step ${step}: ${parts.join('; ')} ` +
+    '(the evaluation\'s return stands, on the finite values); a model that produces them is diverging';
 }
 
 /** Environment steps that diverged (see the header): a warning per log line in which they grew. */

@@ -170,7 +170,7 @@ export class OnlineTrainer {
         stepsAtWall = st.step;
         const diverged = divergenceNotes.since(st.divergences, 'run', lastDivergence);
         if (diverged) logger.warn(diverged);
-        const faults = faultNotes.since({ gradEntries: agent.lastMetrics.nonfinite_grads_total ?? 0, planScores: (agent.lastMetrics.plan_nonfinite_scores ?? 0) + (agent.lastMetrics.reanalysis_nonfinite_scores ?? 0) });
+        const faults = faultNotes.since({ gradEntries: agent.lastMetrics.nonfinite_grads_total ?? 0, planScores: (agent.lastMetrics.plan_nonfinite_scores ?? 0) + (agent.lastMetrics.reanalysis_nonfinite_scores ?? 0), policyActions: agent.policyNonFiniteActions.acting });
         if (faults) logger.warn(faults);
         logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.divergences > 0 ? { physics_divergences: st.divergences } : {}), ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
         logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`, st.step <= derived.seedSteps ? 'seeding' : null);
