@@ -49,4 +49,25 @@ describe('training smoke runs', () => {
       expect(existsSync(path.join(res.dir, 'config.yaml'))).toBe(true);
     });
   }
+
+  // Acting and evaluating use different batch sizes; the actions handed to the environments must
+  // have exactly their rows (VectorEnv.step checks), from the planner and from the policy prior.
+  const shapes: [string, string[]][] = [
+    ['sync: policy-only acting (mpc=false) for 1 env beside an evaluation of 2', ['runtime=sync', 'mpc=false', 'num_envs=1', 'eval_pi=true']],
+    ['sync: an evaluation of 2 episodes with num_envs=4', ['runtime=sync', 'num_envs=4']],
+    ['threads: an evaluation of 2 episodes with num_envs=4', ['runtime=threads', 'actors=1', 'num_envs=4', 'metrics=false']],
+  ];
+  for (const [name, extra] of shapes) {
+    it(`${name}: trains and evaluates`, async () => {
+      const work = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-smoke-shapes-'));
+      const res = await runTraining(['task=cartpole-balance', 'steps=300', `work_dir=${work}`, 'pretrain_updates=20', ...TINY.filter((a) => a !== 'runtime=sync'), ...extra]);
+      expect(res.state.step).toBeGreaterThanOrEqual(300);
+      const evals = csv(path.join(res.dir, 'eval.csv')).slice(1);
+      const steps = evals.map((l) => Number(l.split(',')[0]));
+      // The threaded runtime evaluates beside training and skips an evaluation while one is in flight.
+      if (extra.includes('runtime=sync')) expect(steps).toEqual([0, 100, 200, 300]);
+      else expect([steps[0], steps.length >= 2, steps[steps.length - 1]]).toEqual([0, true, 300]);
+      for (const l of evals) expect(Number.isFinite(Number(l.split(',')[1]))).toBe(true);
+    }, 60_000);
+  }
 });

@@ -13,7 +13,7 @@ import { WorldModel } from '../model/world-model.js';
 import { makeWorldModelConfig, type WorldModelConfig } from '../model/config.js';
 import type { ReplayBatch, ReplayBuffer } from '../replay/replay-buffer.js';
 import { CheckpointError } from '../errors.js';
-import { MppiPlanner, type PlanOutputs, type PlannerOptions } from './mppi.js';
+import { MppiPlanner, PlanOutputBuffers, type PlanOutputs, type PlannerOptions } from './mppi.js';
 import { WorldModelPlanner } from './planner-model.js';
 import { Updater, updateOptionsFromConfig } from './update.js';
 
@@ -30,7 +30,7 @@ export class Agent {
   readonly lastMetrics: Record<string, number> = {};
   private readonly piRng: RngStream;
   private readonly z: F32; // [maxBatch, Z]
-  private readonly piOut: PlanOutputs; // policy-only acting
+  private readonly piOutputs: PlanOutputBuffers; // policy-only acting
   private readonly reanObs: F32; // [rows, O] observations to re-plan
   private readonly reanRows: Int32Array; // [rows] batch row (t·B + b) of each
   reanalyzedTotal = 0;
@@ -45,12 +45,8 @@ export class Agent {
     this.planner = new MppiPlanner(engine, this.plannerModel, popts, Math.max(1, cfg.num_envs), (cfg.seed * 31 + 11) >>> 0);
     this.evalPlanner = new MppiPlanner(engine, this.plannerModel, popts, Math.max(1, maxBatch), (cfg.seed * 31 + 12) >>> 0);
     this.piRng = new RngStream((cfg.seed * 31 + 13) >>> 0);
-    const A = derived.actionDim;
     this.z = new Float32Array(Math.max(1, maxBatch) * derived.latentDim);
-    this.piOut = {
-      action: new Float32Array(maxBatch * A), expertMean: new Float32Array(maxBatch * A),
-      expertStd: new Float32Array(maxBatch * A), eliteValue: new Float32Array(maxBatch),
-    };
+    this.piOutputs = new PlanOutputBuffers(Math.max(1, maxBatch), derived.actionDim);
     const reanRows = this.reanalysisRowCount();
     this.reanObs = new Float32Array(Math.max(1, reanRows) * derived.obsDim);
     this.reanRows = new Int32Array(Math.max(1, reanRows));
@@ -82,7 +78,7 @@ export class Agent {
   private policyAct(B: number, obs: F32, sample: boolean): PlanOutputs {
     const A = this.derived.actionDim;
     this.plannerModel.encode(B, obs, 0, this.z, 0);
-    const o = this.piOut;
+    const o = this.piOutputs.forBatch(B);
     const noiseCounter = this.piRng.take(B * A);
     this.model.pi(B, this.z, o.expertMean, o.expertStd, o.action, this.piRng.seed, noiseCounter, { sample });
     // The expert of a policy action is the policy's own Gaussian: mean (squashed for tdmpc2's form), std.
@@ -117,7 +113,7 @@ export class Agent {
   predictValue(B: number, obs: F32, out: F32): void {
     const A = this.derived.actionDim;
     this.plannerModel.encode(B, obs, 0, this.z, 0);
-    const a = this.piOut.action;
+    const a = this.piOutputs.forBatch(B).action;
     if (this.model.cfg.valueForm === 'Q') this.model.pi(B, this.z, null, null, a, this.piRng.seed, this.piRng.take(B * A), { sample: false });
     this.plannerModel.value(B, this.z, 0, a, 0, out, 0, false, null);
   }

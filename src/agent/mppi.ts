@@ -94,6 +94,37 @@ export interface PlanOutputs {
   eliteValue: F32;
 }
 
+/**
+ * Output buffers for up to maxBatch observations, handed out as views of exactly B rows: callers
+ * pass them on as they are (VectorEnv.step checks their length), also when B < maxBatch (an
+ * evaluation of eval_episodes < num_envs, acting beside a larger evaluation batch). A view is made
+ * once per batch size, so planning allocates nothing in the steady state.
+ */
+export class PlanOutputBuffers {
+  private readonly full: PlanOutputs;
+  private readonly views: (PlanOutputs | undefined)[] = [];
+
+  constructor(readonly maxBatch: number, readonly actionDim: number) {
+    const n = maxBatch * actionDim;
+    this.full = {
+      action: new Float32Array(n), expertMean: new Float32Array(n), expertStd: new Float32Array(n), eliteValue: new Float32Array(maxBatch),
+    };
+  }
+
+  /** Views of the first B rows (overwritten by the next plan that uses them). */
+  forBatch(B: number): PlanOutputs {
+    let v = this.views[B];
+    if (v === undefined) {
+      if (!Number.isInteger(B) || B < 1 || B > this.maxBatch) throw new RangeError(`plan outputs: batch ${B} outside [1, ${this.maxBatch}]`);
+      const n = B * this.actionDim;
+      const f = this.full;
+      v = { action: f.action.subarray(0, n), expertMean: f.expertMean.subarray(0, n), expertStd: f.expertStd.subarray(0, n), eliteValue: f.eliteValue.subarray(0, B) };
+      this.views[B] = v;
+    }
+    return v;
+  }
+}
+
 export class MppiPlanner {
   readonly opts: PlannerOptions;
   private readonly P: number; // candidates per observation
@@ -117,7 +148,7 @@ export class MppiPlanner {
   private readonly eliteIdx: Int32Array; // [B, E]
   private readonly eliteW: Float64Array; // [B, E]
   private readonly order: Int32Array; // [P] scratch for top-k
-  readonly out: PlanOutputs;
+  private readonly outputs: PlanOutputBuffers;
   /** Candidates whose score was NaN/Inf (ranked last, never chosen as elites when others exist). */
   nonFiniteScores = 0;
   /** Planner randomness; its state is part of a checkpoint. */
@@ -158,12 +189,7 @@ export class MppiPlanner {
     this.eliteIdx = new Int32Array(B * E);
     this.eliteW = new Float64Array(B * E);
     this.order = new Int32Array(P);
-    this.out = {
-      action: new Float32Array(B * A),
-      expertMean: new Float32Array(B * A),
-      expertStd: new Float32Array(B * A),
-      eliteValue: new Float32Array(B),
-    };
+    this.outputs = new PlanOutputBuffers(B, A);
     this.rng = new RngStream(seed);
   }
 
@@ -184,7 +210,7 @@ export class MppiPlanner {
   /**
    * Plans for B observations obs [B, obsDim] (from obsOff). eval: greedy action, no noise.
    * useWarmStart=false plans from scratch and does not touch the warm-start state (reanalysis).
-   * Returns this.out (overwritten by the next call).
+   * Returns views of exactly B rows (overwritten by the next call).
    */
   plan(B: number, obs: F32, obsOff: number, evalMode: boolean, useWarmStart = true): PlanOutputs {
     if (B < 1 || B > this.maxBatch) throw new RangeError(`planner: batch ${B} outside [1, ${this.maxBatch}]`);
@@ -273,7 +299,7 @@ export class MppiPlanner {
     }
 
     // Final action per observation.
-    const out = this.out;
+    const out = this.outputs.forBatch(B);
     const noiseCounter = this.rng.take(B * A + B);
     for (let b = 0; b < B; b++) {
       const eBase = b * E;
