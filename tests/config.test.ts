@@ -101,4 +101,21 @@ describe('config', () => {
     expect(worldModelConfigFor(cfg, d).valueDropoutPosition).toBe('before_norm');
     expect(() => deriveConfig(loadConfig(['termination=true']), cartpole)).toThrow(/termination/);
   });
+
+  it('refuses runs in which no training slice of horizon+1 steps can exist, naming the field and the value that fits', () => {
+    // Seeding must give some env horizon+1 = 4 steps before the first update.
+    expect(() => deriveConfig(loadConfig(['seed_steps=0', 'runtime=sync']), cartpole)).toThrow(
+      "seed_steps=0 spread over 1 env(s) leaves 0 step(s) per env when updates start, but a training slice needs horizon+1 = 4 consecutive steps of one env; set seed_steps to at least 4, or leave it unset for the default max(1000, 5 x episode_length)");
+    expect(deriveConfig(loadConfig(['seed_steps=4', 'runtime=sync']), cartpole).seedSteps).toBe(4);
+    // Threads spread seeding over actors x num_envs envs.
+    expect(() => deriveConfig(loadConfig(['seed_steps=24', 'actors=2', 'num_envs=4']), cartpole)).toThrow(/^seed_steps=24 spread over 8 env\(s\) \(actors x num_envs\) leaves 3 step\(s\) per env .* set seed_steps to at least 25/);
+    expect(deriveConfig(loadConfig(['seed_steps=25', 'actors=2', 'num_envs=4']), cartpole).seedSteps).toBe(25); // ceil(25 / 8) = 4
+    expect(() => deriveConfig(loadConfig(['seed_steps_coef=0.001', 'episode_length=50']), cartpole)).toThrow(/^seed_steps_coef=0.001 \(seed_steps 0\) .* at least 4$/);
+    expect(() => deriveConfig(loadConfig(['horizon=64', 'num_envs=64', 'runtime=sync']), cartpole)).toThrow(/^the default seed_steps \(2500\) spread over 64 env\(s\) leaves 40 .* at least 4097$/);
+    // An episode of L steps stores L+1 observations.
+    expect(() => deriveConfig(loadConfig(['episode_length=2', 'seed_steps=100']), cartpole)).toThrow(
+      'episode_length=2 is shorter than horizon=3: no episode holds a training slice of horizon+1 = 4 observations; lower horizon to at most 2 or raise episode_length');
+    expect(() => deriveConfig(loadConfig(['horizon=5', 'seed_steps=100']), { ...cartpole, episodeLength: 4 })).toThrow(/^the task's episode length \(4 steps\) is shorter than horizon=5: .* lower horizon to at most 4$/);
+    expect(deriveConfig(loadConfig(['episode_length=3', 'seed_steps=100']), cartpole).episodeLength).toBe(3);
+  });
 });

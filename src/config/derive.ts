@@ -85,6 +85,7 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
   const seedSteps = cfg.seed_steps ?? (cfg.seed_steps_coef > 0
     ? Math.round(cfg.seed_steps_coef * cfg.num_envs * episodeLength)
     : Math.max(1000, 5 * episodeLength));
+  checkSlicesFit(cfg, episodeLength, seedSteps);
   const pretrainUpdates = cfg.pretrain_updates ?? (cfg.algo === 'tdmpc2' ? seedSteps : 0);
   const bufferSize = Math.min(cfg.buffer_size, replaySlotsForSteps(cfg.steps, episodeLength, cfg.num_envs));
   const slotsForHorizon = cfg.num_envs * (cfg.horizon + 2) * 2;
@@ -109,6 +110,30 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
     numQ: dims.num_q,
     bufferSize,
   };
+}
+
+/**
+ * A training sample is a slice of horizon+1 consecutive observations of one env's episode. Refuses,
+ * before any work, runs in which none can exist: episodes shorter than horizon steps (an episode of
+ * L steps stores L+1 observations), or seeding too short to give any env horizon+1 steps before
+ * the first update (the seed steps are spread over every env; in the threaded runtime over
+ * actors x num_envs of them).
+ */
+function checkSlicesFit(cfg: Config, episodeLength: number, seedSteps: number): void {
+  const H = cfg.horizon;
+  if (episodeLength < H) {
+    const source = cfg.episode_length !== null ? `episode_length=${episodeLength}` : `the task's episode length (${episodeLength} steps)`;
+    throw new ConfigError(`${source} is shorter than horizon=${H}: no episode holds a training slice of horizon+1 = ${H + 1} observations; lower horizon to at most ${episodeLength}${cfg.episode_length !== null ? ' or raise episode_length' : ''}`);
+  }
+  const envs = cfg.num_envs * (cfg.runtime === 'threads' ? cfg.actors : 1);
+  const perEnv = Math.ceil(seedSteps / envs);
+  if (perEnv >= H + 1) return;
+  const envWords = `${envs} env(s)${cfg.runtime === 'threads' ? ' (actors x num_envs)' : ''}`;
+  const source = cfg.seed_steps !== null ? `seed_steps=${seedSteps}`
+    : cfg.seed_steps_coef > 0 ? `seed_steps_coef=${cfg.seed_steps_coef} (seed_steps ${seedSteps})` : `the default seed_steps (${seedSteps})`;
+  const defaultFits = Math.ceil(Math.max(1000, 5 * episodeLength) / envs) >= H + 1;
+  throw new ConfigError(`${source} spread over ${envWords} leaves ${perEnv} step(s) per env when updates start, but a training slice needs horizon+1 = ${H + 1} consecutive steps of one env; set seed_steps to at least ${envs * H + 1}` +
+    (cfg.seed_steps !== null && cfg.seed_steps_coef === 0 && defaultFits ? ', or leave it unset for the default max(1000, 5 x episode_length)' : ''));
 }
 
 /**
