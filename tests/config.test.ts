@@ -118,4 +118,10 @@ describe('config', () => {
     expect(() => deriveConfig(loadConfig(['horizon=5', 'seed_steps=100']), { ...cartpole, episodeLength: 4 })).toThrow(/^the task's episode length \(4 steps\) is shorter than horizon=5: .* lower horizon to at most 4$/);
     expect(deriveConfig(loadConfig(['episode_length=3', 'seed_steps=100']), cartpole).episodeLength).toBe(3);
   });
+
+  it('refuses model shapes the update cannot train before any work (the threaded learner would fail after the run folder exists)', () => {
+    expect(() => deriveConfig(loadConfig(['num_dynamics_heads=2']), cartpole)).toThrow(
+      'num_dynamics_heads=2: the update trains a single dynamics head (ensemble dynamics are not built); use num_dynamics_heads=1');
+    expect(() => loadConfig(['num_bins=1'])).toThrow(/'num_bins'.*integer >= 2, got "1"; e\.g\. num_bins=101/);
+  });
 });

@@ -79,6 +79,10 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
   if (cfg.num_elites > cfg.num_samples + cfg.num_pi_trajs) {
     throw new ConfigError(`num_elites (${cfg.num_elites}) must be <= num_samples + num_pi_trajs (${cfg.num_samples + cfg.num_pi_trajs})`);
   }
+  if (cfg.num_dynamics_heads !== 1) {
+    // The world model can hold several heads (src/model/dynamics.ts), but the update trains one.
+    throw new ConfigError(`num_dynamics_heads=${cfg.num_dynamics_heads}: the update trains a single dynamics head (ensemble dynamics are not built); use num_dynamics_heads=1`);
+  }
   if (cfg.termination && !task.episodic) {
     throw new ConfigError(`termination=true but task '${task.name}' never terminates; set termination=false`);
   }
