@@ -72,5 +72,22 @@ describe('resume', () => {
     await expect(runTraining([`resume=${nanCkpt}`])).rejects.toThrow(
       /section 'optim.v' holds 2 NaN\/Inf values of \d+ \(first at index 3\).*pass resume= an earlier checkpoint/);
     expect(readdirSync(run.dir, { recursive: true }).sort()).toEqual(before);
+    // A finished run (or steps= not beyond the checkpoint) has nothing left to train: said, not a silent exit.
+    await expect(runTraining([`resume=${ckpt}`])).rejects.toThrow(ConfigError);
+    await expect(runTraining([`resume=${ckpt}`, 'steps=100'])).rejects.toThrow(
+      /^checkpoint '.*final\.ckpt' is at step 150 and steps=100 ends the run there: nothing is left to train; pass a larger steps= to train longer \(e\.g\. steps=300\)$/);
+    expect(readdirSync(run.dir, { recursive: true }).sort()).toEqual(before);
+  });
+
+  it('keeps the eval row at the checkpoint\'s step when the resumed run does not evaluate it again (eval_episodes=0)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-evalrow-'));
+    const run = await runTraining([...TINY, 'steps=200', `work_dir=${dir}`]);
+    const rows = (f: string) => readFileSync(f, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
+    const csv = path.join(run.dir, 'eval.csv');
+    expect(rows(csv)).toEqual([0, 100, 200]);
+    await runTraining([`resume=${path.join(run.dir, 'checkpoints', 'final.ckpt')}`, 'steps=300', 'eval_episodes=0']);
+    expect(rows(csv)).toEqual([0, 100, 200]); // the step-200 row stays; nothing evaluates 300
+    await runTraining([`resume=${path.join(run.dir, 'checkpoints', 'final.ckpt')}`, 'steps=400', 'eval_episodes=2']);
+    expect(rows(csv)).toEqual([0, 100, 200, 300, 400]); // 300 is evaluated again at the resumed run's start
   });
 });

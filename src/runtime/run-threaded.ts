@@ -184,7 +184,8 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   const say = (line: string) => { if (cfg.progress) console.log(line); };
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.yaml'), renderConfigYaml(cfg, `# Resolved config of this run (tdmpc-runtime). Derived: ${JSON.stringify(derived)}`));
-  const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? state.step : null);
+  // The first evaluation is due at the first multiple of eval_freq at or after the checkpoint's step.
+  const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? { step: state.step, reevaluatesStep: cfg.eval_episodes > 0 && state.step % cfg.eval_freq === 0 } : null);
   const mem = sharedBytes(buffers);
   const shape = buffers.replayShape;
   say(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime threads: ${cfg.actors} actor(s) x ${cfg.num_envs} env(s), learner x${learnerEngineThreads} engine threads | ${bufferPlan.paramLength.toLocaleString()} params | seed steps ${derived.seedSteps} | ${dir}`);

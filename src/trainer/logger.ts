@@ -9,24 +9,29 @@ export class RunLogger {
   private readonly started = Date.now();
   private lastLine = '';
 
-  constructor(readonly dir: string, private readonly seed: number, private readonly showProgress: boolean, resumeAtStep: number | null) {
+  /**
+   * resume: the checkpoint's step, and whether the resumed run evaluates that step again (an eval
+   * at it is then replaced; with eval_episodes=0, or off the eval schedule, it is kept).
+   */
+  constructor(readonly dir: string, private readonly seed: number, private readonly showProgress: boolean, resume: { step: number; reevaluatesStep: boolean } | null) {
     mkdirSync(dir, { recursive: true });
     this.evalCsv = path.join(dir, 'eval.csv');
     this.metricsJsonl = path.join(dir, 'metrics.jsonl');
-    if (resumeAtStep === null) {
+    if (resume === null) {
       writeFileSync(this.evalCsv, 'step,reward,seed\n');
       writeFileSync(this.metricsJsonl, '');
     } else {
       // A resumed run continues the files, dropping anything logged after the checkpoint's step
       // (so a resumed run's CSV equals an uninterrupted run's).
-      this.truncateAfter(resumeAtStep);
+      this.truncateAfter(resume.step, resume.reevaluatesStep);
     }
   }
 
-  private truncateAfter(step: number): void {
+  private truncateAfter(step: number, reevaluatesStep: boolean): void {
     if (existsSync(this.evalCsv)) {
       const lines = readFileSync(this.evalCsv, 'utf8').split('\n').filter((l) => l.length > 0);
-      const kept = [lines[0] ?? 'step,reward,seed', ...lines.slice(1).filter((l) => Number(l.split(',')[0]) < step)];
+      const keep = (s: number) => s < step || (s === step && !reevaluatesStep);
+      const kept = [lines[0] ?? 'step,reward,seed', ...lines.slice(1).filter((l) => keep(Number(l.split(',')[0])))];
       writeFileSync(this.evalCsv, kept.join('\n') + '\n');
     } else {
       writeFileSync(this.evalCsv, 'step,reward,seed\n');

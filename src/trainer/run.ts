@@ -80,6 +80,14 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
   return { cfg: absolute(merged as unknown as Config), resumeFrom: ckpt };
 }
 
+/** A resumed run must have steps left to take (both runtimes save the env step as trainer.step). */
+function checkStepsLeft(cfg: Config, trainer: { step?: unknown } | undefined): void {
+  const step = trainer?.step;
+  if (typeof step !== 'number' || step < cfg.steps) return;
+  throw new ConfigError(`checkpoint '${cfg.resume}' is at step ${step} and steps=${cfg.steps} ends the run there: nothing is left to train; `
+    + `pass a larger steps= to train longer (e.g. steps=${Math.max(2 * step, step + 1)})`);
+}
+
 export interface RunOptions {
   /** Polled after every vector step; true stops the run gracefully (with a checkpoint). */
   shouldStop?: () => boolean;
@@ -89,6 +97,7 @@ export interface RunOptions {
 
 export async function runTraining(args: string[], options: RunOptions = {}): Promise<RunResult> {
   const { cfg, resumeFrom } = resolveConfig(args);
+  if (resumeFrom) checkStepsLeft(cfg, resumeFrom.meta.trainer as { step?: unknown } | undefined);
   await loadTaskModule(cfg.task_module);
   if (cfg.runtime === 'threads' && !isBuiltinTask(cfg.task) && cfg.task_module === null) {
     makeTask(cfg.task); // an unknown name: EnvError with the closest names
@@ -129,7 +138,8 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     }
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'config.yaml'), renderConfigYaml(cfg, `# Resolved config of this run (tdmpc-runtime). Derived: ${JSON.stringify(derived)}`));
-    const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? state.step : null);
+    // The loop evaluates its first step when it lies within N steps past the eval schedule.
+    const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? { step: state.step, reevaluatesStep: cfg.eval_episodes > 0 && state.step % cfg.eval_freq < N } : null);
     const trainer = new OnlineTrainer(cfg, derived, env, { env: evalEnv, count: state ? Math.ceil(state.step / cfg.eval_freq) : 0 }, agent, replay, logger, state);
 
     const save = (st: TrainerState, name: string) => {
