@@ -86,6 +86,9 @@ describe('tdmpc CLI', () => {
     const r = tdmpc('bench', 'runtime', '--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^usage: tdmpc bench runtime .*--actors 1.*--rounds 2/);
+    const all = tdmpc('bench', '--help');
+    expect(all.status).toBe(0);
+    expect(all.stdout).toMatch(/^usage: tdmpc bench <name> .*names: peak, gemm, model, env, plan, update, runtime/);
   });
 
   // The benchmark's output contract (not its numbers): both modes over one short window, the JSON

@@ -81,6 +81,10 @@ export function parseFlags(argv: string[], switches: Set<string> = new Set(['hel
 
 export async function runBench(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--help' || name === 'help') {
+    console.log(`usage: tdmpc bench <name> [options] [--json]   (names: ${BENCHES.join(', ')}; tdmpc bench <name> --help lists its options)`);
+    return 0;
+  }
   if (!name || !(BENCHES as readonly string[]).includes(name)) {
     throw new CliError(`bench needs one of: ${BENCHES.join(', ')} (got '${name ?? ''}')`);
   }
