@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { DivergenceNotes, NumericFaultNotes, evaluationFaultNote } from '../src/trainer/numeric-faults.js';
 import { loadConfig } from '../src/config/load.js';
+import type { Config } from '../src/config/schema.js';
 import { deriveConfig, envOptionsFor } from '../src/config/derive.js';
 import { VectorEnv } from '../src/envs/vector-env.js';
 import { makeTask } from '../src/envs/registry.js';
@@ -37,16 +38,22 @@ describe('DivergenceNotes', () => {
   });
 });
 
+/** An agent for cfg over a real vector env of eval_episodes, evaluated once while healthy. */
+async function evaluatedAgent(cfg: Config) {
+  const env = await VectorEnv.create(makeTask(cfg.task), cfg.eval_episodes, envOptionsFor(cfg));
+  const derived = deriveConfig(cfg, { name: cfg.task, obsDim: env.obsDim, actionDim: env.actionDim, episodeLength: env.maxEpisodeSteps, episodic: false });
+  const agent = new Agent(new JsEngine(), cfg, derived, cfg.eval_episodes);
+  const healthy = (await evaluate(agent, { env, count: 0 }, cfg, derived))!;
+  return { env, derived, agent, healthy };
+}
+
 describe('evaluation planner faults', () => {
   it('counts the evaluation planner\'s NaN/Inf scores in the eval metrics and keeps acting on finite actions', async () => {
     const cfg = loadConfig([
       'task=cartpole-swingup', 'model_size=null', 'enc_dim=32', 'mlp_dim=32', 'latent_dim=16', 'num_q=2',
       'num_samples=16', 'num_elites=4', 'num_pi_trajs=2', 'iterations=2', 'horizon=2', 'episode_length=20', 'eval_episodes=2',
     ]);
-    const env = await VectorEnv.create(makeTask(cfg.task), cfg.eval_episodes, envOptionsFor(cfg));
-    const derived = deriveConfig(cfg, { name: cfg.task, obsDim: env.obsDim, actionDim: env.actionDim, episodeLength: env.maxEpisodeSteps, episodic: false });
-    const agent = new Agent(new JsEngine(), cfg, derived, cfg.eval_episodes);
-    const healthy = (await evaluate(agent, { env, count: 0 }, cfg, derived))!;
+    const { env, derived, agent, healthy } = await evaluatedAgent(cfg);
     expect(healthy.metrics.plan_nonfinite_scores).toBe(0);
     expect(evaluationFaultNote(0, healthy.metrics)).toBeNull();
     // A diverged value ensemble: every candidate's score is NaN.
@@ -95,10 +102,7 @@ describe('policy-prior faults', () => {
 
   it('counts a diverged policy\'s actions in the evaluation\'s metrics and finishes it on the fallback', async () => {
     const cfg = loadConfig(args);
-    const env = await VectorEnv.create(makeTask(cfg.task), cfg.eval_episodes, envOptionsFor(cfg));
-    const derived = deriveConfig(cfg, { name: cfg.task, obsDim: env.obsDim, actionDim: env.actionDim, episodeLength: env.maxEpisodeSteps, episodic: false });
-    const agent = new Agent(new JsEngine(), cfg, derived, cfg.eval_episodes);
-    const healthy = (await evaluate(agent, { env, count: 0 }, cfg, derived))!;
+    const { env, derived, agent, healthy } = await evaluatedAgent(cfg);
     expect(healthy.metrics.policy_nonfinite_actions).toBe(0);
     expect(evaluationFaultNote(0, healthy.metrics)).toBeNull();
     const { offset, length } = agent.model.seg.policy;
