@@ -1,5 +1,6 @@
-// Ctrl-C is heard promptly in both runtimes, even in the middle of a long evaluation: the
-// evaluation is cancelled (nothing logged), a checkpoint is written and the CLI exits 130.
+// Ctrl-C (SIGINT) and SIGTERM (a scheduler's preemption) are heard promptly in both runtimes, even
+// in the middle of a long evaluation: the evaluation is cancelled (nothing logged), a checkpoint is
+// written and the CLI exits 130 / 143.
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ const SLOW_EVAL = [
   ...(TIME_SCALE > 1 ? ['mlp_dim=128', 'eval_episodes=8', 'num_samples=64', 'iterations=2'] : ['mlp_dim=256', 'eval_episodes=32']),
 ];
 
-async function interruptDuringEval(runtime: string): Promise<{ code: number | null; out: string; secondsAfterSigint: number; dir: string }> {
+async function interruptDuringEval(runtime: string, signal: 'SIGINT' | 'SIGTERM'): Promise<{ code: number | null; out: string; secondsAfterSigint: number; dir: string }> {
   const work = mkdtempSync(path.join(os.tmpdir(), `tdmpc-int-${runtime}-`));
   const child = spawn(process.execPath, [path.join(root, 'bin', 'tdmpc.js'), 'train', ...SLOW_EVAL, `runtime=${runtime}`, `work_dir=${work}`], {
     cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,7 +31,7 @@ async function interruptDuringEval(runtime: string): Promise<{ code: number | nu
     out += d.toString();
     // The start line is printed just before the loop (and the step-0 evaluation) begins.
     if (!sigintAt && out.includes('tdmpc train cartpole-swingup')) {
-      setTimeout(() => { sigintAt = Date.now(); child.kill('SIGINT'); }, 3000);
+      setTimeout(() => { sigintAt = Date.now(); child.kill(signal); }, 3000);
       sigintAt = -1;
     }
   };
@@ -40,11 +41,13 @@ async function interruptDuringEval(runtime: string): Promise<{ code: number | nu
   return { code, out, secondsAfterSigint: (Date.now() - sigintAt) / 1000, dir: path.join(work, 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1') };
 }
 
-describe('Ctrl-C during an evaluation', () => {
-  for (const runtime of ['sync', 'threads']) {
-    it(`runtime=${runtime}: cancels the evaluation, writes a checkpoint and exits 130 within seconds`, async () => {
-      const r = await interruptDuringEval(runtime);
-      expect(r.code, r.out).toBe(130);
+describe('Ctrl-C or SIGTERM during an evaluation', () => {
+  const cases = [['sync', 'SIGINT', 130], ['threads', 'SIGINT', 130], ['sync', 'SIGTERM', 143], ['threads', 'SIGTERM', 143]] as const;
+  for (const [runtime, signal, exitCode] of cases) {
+    it(`runtime=${runtime}, ${signal}: cancels the evaluation, writes a checkpoint and exits ${exitCode} within seconds`, async () => {
+      const r = await interruptDuringEval(runtime, signal);
+      expect(r.code, r.out).toBe(exitCode);
+      expect(r.out).toContain(`stopping (${signal})`);
       expect(r.secondsAfterSigint, r.out).toBeLessThan(30);
       expect(r.out).not.toMatch(/eval @ 0/);
       const files = readdirSync(path.join(r.dir, 'checkpoints'));
