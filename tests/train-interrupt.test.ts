@@ -58,3 +58,39 @@ describe('Ctrl-C or SIGTERM during an evaluation', () => {
     }, 90_000);
   }
 });
+
+// After the last step the threaded runtime waits for the evaluation in flight and then runs the
+// final one; both heed a stop like the loop does (the training is complete, so it is final.ckpt).
+describe('Ctrl-C while the threaded runtime waits for its final evaluation', () => {
+  it('cancels it, writes final.ckpt and exits 130 within seconds', async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-int-final-'));
+    // 64 evaluation episodes of 1000 steps planning 536 candidates x 6 iterations: minutes; one
+    // env's acting for 100 steps: seconds.
+    const args = [
+      'task=cartpole-swingup', 'model_size=null', 'enc_dim=32', 'mlp_dim=32', 'latent_dim=16', 'num_q=2', 'batch_size=16',
+      'steps=200', 'seed_steps=100', 'pretrain_updates=10', 'eval_freq=100000', 'eval_episodes=64', 'log_freq=50',
+      'metrics=false', 'runtime=threads', `work_dir=${work}`,
+    ];
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'tdmpc.js'), 'train', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const dir = path.join(work, 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1');
+    const metrics = path.join(dir, 'metrics.jsonl');
+    let sigintAt = 0;
+    const poll = setInterval(() => {
+      // The last train line is written once the last step is taken and the wind-down begins.
+      if (!sigintAt && existsSync(metrics) && readFileSync(metrics, 'utf8').includes('"step":200,"kind":"train"')) {
+        sigintAt = Date.now();
+        child.kill('SIGINT');
+      }
+    }, 100);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    clearInterval(poll);
+    expect(sigintAt, out).toBeGreaterThan(0);
+    expect(code, out).toBe(130);
+    expect((Date.now() - sigintAt) / 1000, out).toBeLessThan(30);
+    expect(out).toMatch(/stopping: the (final )?evaluation.*was cancelled/);
+    expect(readdirSync(path.join(dir, 'checkpoints'))).toContain('final.ckpt');
+  }, 120_000);
+});

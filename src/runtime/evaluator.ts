@@ -59,6 +59,20 @@ export class Evaluator {
     await this.running;
   }
 
+  /**
+   * Waits for the evaluation in flight unless stop() turns true first (polled every pollMs, as
+   * the supervision loop polls it). Returns whether the evaluator is idle.
+   */
+  async idleUnless(stop: () => boolean, pollMs = 100): Promise<boolean> {
+    while (this.running) {
+      if (stop()) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.running, new Promise((resolve) => { timer = setTimeout(resolve, pollMs); })]);
+      clearTimeout(timer);
+    }
+    return true;
+  }
+
   async close(): Promise<void> {
     await this.pool.destroy();
   }

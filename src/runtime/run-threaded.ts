@@ -329,12 +329,16 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     logger.endProgress();
     const I = header.inserts();
     if (evaluator) {
-      if (stopped) {
-        if (await evaluator.cancel()) say('stopping: the evaluation in flight was cancelled');
-      } else {
-        await evaluator.idle();
+      // Waiting for the final evaluation heeds a stop like the loop does: Ctrl-C or SIGTERM cancels
+      // it (the run's training is complete, so its checkpoint is still final.ckpt).
+      const stopRequested = () => stopped || (options.shouldStop?.() ?? false);
+      if (!stopped && await evaluator.idleUnless(stopRequested)) {
         evaluator.submit(I, evalDone, evalFailed);
-        await evaluator.idle();
+        await evaluator.idleUnless(stopRequested);
+      }
+      if (stopRequested() && await evaluator.cancel()) {
+        say(stopped ? 'stopping: the evaluation in flight was cancelled'
+          : 'stopping: the final evaluation was cancelled (`tdmpc eval checkpoint=<final.ckpt>` evaluates the trained agent)');
       }
     }
     const file = await checkpoint(!stopped && I >= totalSteps ? 'final.ckpt' : `step-${I}.ckpt`);
