@@ -74,6 +74,9 @@ describe('config', () => {
     expect(() => loadConfig(['model_size=7'])).toThrow(/one of 1, 5, 19, 48, 317/);
     expect(() => parseOverrides(['steps'])).toThrow(/key=value/);
     expect(() => loadConfig(['config=/nonexistent.yaml'])).toThrow(/cannot read config file/);
+    // exp_name is one folder of the run's path: it cannot climb out of <work_dir>/<task>/<algo>.
+    for (const bad of ['../../x', 'a/b', '..', 'a\\b']) expect(() => loadConfig([`exp_name=${bad}`])).toThrow(/'exp_name'.*one folder name/);
+    expect(loadConfig(['exp_name=utd=4,lr=3e-4']).exp_name).toBe('utd=4,lr=3e-4');
   });
 
   it('derives discount, seed steps, iterations and model dims in one place', () => {

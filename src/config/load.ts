@@ -26,6 +26,7 @@ function describe(spec: FieldSpec): string {
     case 'float': return `a number${t.min !== undefined ? ` >= ${t.min}` : ''}${t.max !== undefined ? ` and <= ${t.max}` : ''}`;
     case 'bool': return 'true or false';
     case 'string': return 'a string';
+    case 'folder': return 'one folder name (no / or \\, not . or ..)';
     case 'enum': return `one of ${t.values.join(', ')}`;
   }
 }
@@ -61,6 +62,12 @@ export function coerceValue(key: string, raw: unknown, source: string): number |
     case 'string':
       if (typeof raw === 'string' || typeof raw === 'number') return String(raw);
       return bad();
+    case 'folder': {
+      if (typeof raw !== 'string' && typeof raw !== 'number') return bad();
+      const s = String(raw);
+      if (s === '' || s === '.' || s === '..' || /[/\\]/.test(s)) return bad();
+      return s;
+    }
     case 'enum': {
       const s = String(raw);
       if (!t.values.includes(s)) return bad();

@@ -7,6 +7,8 @@ export type FieldType =
   | { kind: 'float'; min?: number; max?: number }
   | { kind: 'bool' }
   | { kind: 'string' }
+  /** One folder name: no path separator, not '.' or '..' (it is joined into the run's path). */
+  | { kind: 'folder' }
   | { kind: 'enum'; values: readonly string[] };
 
 export interface FieldSpec {
@@ -21,6 +23,7 @@ const int = (min?: number, max?: number) => ({ kind: 'int' as const, min, max })
 const float = (min?: number, max?: number) => ({ kind: 'float' as const, min, max });
 const bool = { kind: 'bool' as const };
 const str = { kind: 'string' as const };
+const folder = { kind: 'folder' as const };
 const oneOf = (...values: string[]) => ({ kind: 'enum' as const, values });
 
 /** Field table. Keys use tdmpc2's snake_case; nested groups use dots (metrics.port). */
@@ -50,7 +53,7 @@ export const SCHEMA = {
   eval_pi: { type: bool, default: false, doc: 'also evaluate the policy prior alone' },
   eval_value: { type: bool, default: false, doc: 'also report value accuracy: predicted vs realized discounted return' },
   work_dir: { type: str, default: 'runs', doc: 'output root; a run writes to <work_dir>/<task>/<algo>/<exp_name>/seed-<seed>' },
-  exp_name: { type: str, default: 'default', doc: 'experiment name (folder under work_dir)' },
+  exp_name: { type: folder, default: 'default', doc: 'experiment name (one folder under <work_dir>/<task>/<algo>: no / or \\, not . or ..)' },
   checkpoint_freq: { type: int(0), default: 50_000, doc: 'write a checkpoint every this many env steps (0: only at the end)' },
   save_buffer: { type: bool, default: true, doc: 'include the replay buffer in checkpoints (resume= needs it; without it a checkpoint holds the model and optimizer only)' },
   resume: { type: str, default: null, nullable: true, doc: 'path of a checkpoint to continue from' },
