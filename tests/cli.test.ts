@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import os from 'node:os';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tdmpc = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin', 'tdmpc.js'), ...args], { encoding: 'utf8', cwd: root, timeout: 60_000 });
@@ -42,6 +42,14 @@ describe('tdmpc CLI', () => {
     expect(replay.status).toBe(2);
     expect(replay.stderr).toMatch(/batch_size=4000 needs a replay of at least 4000 slots, but it holds 3008: its size is capped by steps=3000 .*not by buffer_size=5000.*; lower batch_size to at most 3008, or raise steps to at least 3990/);
     expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
+    // A work_dir under a file cannot hold the run folder: said before any work, in both runtimes.
+    const file = path.join(work, 'a-file');
+    writeFileSync(file, '');
+    for (const runtime of ['sync', 'threads']) {
+      const dir = tdmpc('train', `runtime=${runtime}`, `work_dir=${path.join(file, 'runs')}`);
+      expect(dir.status, dir.stderr).toBe(2);
+      expect(dir.stderr).toMatch(/work_dir '.*a-file\/runs': cannot create the run folder .* because '.*a-file' is a file, not a directory; pass work_dir= a writable directory/);
+    }
     const ckpt = tdmpc('train', 'resume=/nonexistent/x.ckpt');
     expect(ckpt.status).toBe(2);
     expect(ckpt.stderr).toMatch(/does not exist/);

@@ -1,7 +1,7 @@
 // All wiring of a synchronous training run lives here (Sample Factory's connect_components):
 // config -> task -> derived values -> engine -> agent -> replay -> envs -> logger -> trainer.
 // Every input is validated before any work starts; a resumed run is restored from its checkpoint.
-import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { completeSavedConfig, loadConfig, parseOverrides, coerceValue } from '../config/load.js';
 import { checkReplayHoldsBatch, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
@@ -80,6 +80,25 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
   return { cfg: absolute(merged as unknown as Config), resumeFrom: ckpt };
 }
 
+/**
+ * The run folder must be creatable, checked without creating anything (a later refusal leaves no
+ * empty folder behind): its nearest existing ancestor must be a writable directory.
+ */
+function checkRunDirWritable(cfg: Config): void {
+  const dir = runDir(cfg);
+  let existing = dir;
+  while (!existsSync(existing)) existing = path.dirname(existing);
+  const fix = 'pass work_dir= a writable directory (the run writes to <work_dir>/<task>/<algo>/<exp_name>/seed-<seed>)';
+  if (!statSync(existing).isDirectory()) {
+    throw new ConfigError(`work_dir '${cfg.work_dir}': cannot create the run folder ${dir}, because '${existing}' is a file, not a directory; ${fix}`);
+  }
+  try {
+    accessSync(existing, fsConstants.W_OK);
+  } catch (err) {
+    throw new ConfigError(`work_dir '${cfg.work_dir}': cannot create the run folder ${dir}, because '${existing}' is not writable (${(err as NodeJS.ErrnoException).code}); ${fix}`);
+  }
+}
+
 /** A resumed run must have steps left to take (both runtimes save the env step as trainer.step). */
 function checkStepsLeft(cfg: Config, trainer: { step?: unknown } | undefined): void {
   const step = trainer?.step;
@@ -98,6 +117,7 @@ export interface RunOptions {
 export async function runTraining(args: string[], options: RunOptions = {}): Promise<RunResult> {
   const { cfg, resumeFrom } = resolveConfig(args);
   if (resumeFrom) checkStepsLeft(cfg, resumeFrom.meta.trainer as { step?: unknown } | undefined);
+  checkRunDirWritable(cfg);
   await loadTaskModule(cfg.task_module);
   if (cfg.runtime === 'threads' && !isBuiltinTask(cfg.task) && cfg.task_module === null) {
     makeTask(cfg.task); // an unknown name: EnvError with the closest names
