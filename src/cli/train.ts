@@ -16,7 +16,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const onSignal = (signal: StopSignal) => {
     if (stoppedBy) process.exit(SIGNAL_EXIT_CODES[signal]);
     stoppedBy = signal;
-    console.log(`\nstopping (${signal}): finishing this step (a running evaluation is cancelled) and writing a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : 'a second signal'} again to exit at once)`);
+    console.log(`\nstopping (${signal}): finishing this step (a running evaluation is cancelled) and writing a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C again' : 'another SIGTERM'} to exit at once)`);
   };
   const handlers = (Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]).map((signal) => [signal, () => onSignal(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);
