@@ -88,7 +88,7 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
   }
   const seedSteps = cfg.seed_steps ?? (cfg.seed_steps_coef > 0
     ? Math.round(cfg.seed_steps_coef * cfg.num_envs * episodeLength)
-    : Math.max(1000, 5 * episodeLength));
+    : defaultSeedSteps(episodeLength));
   checkSlicesFit(cfg, episodeLength, seedSteps);
   const pretrainUpdates = cfg.pretrain_updates ?? (cfg.algo === 'tdmpc2' ? seedSteps : 0);
   const bufferSize = Math.min(cfg.buffer_size, replaySlotsForSteps(cfg.steps, episodeLength, cfg.num_envs));
@@ -116,6 +116,11 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
   };
 }
 
+/** tdmpc2's seed steps when neither seed_steps nor seed_steps_coef is set. */
+function defaultSeedSteps(episodeLength: number): number {
+  return Math.max(1000, 5 * episodeLength);
+}
+
 /**
  * A training sample is a slice of horizon+1 consecutive observations of one env's episode. Refuses,
  * before any work, runs in which none can exist: episodes shorter than horizon steps (an episode of
@@ -135,7 +140,7 @@ function checkSlicesFit(cfg: Config, episodeLength: number, seedSteps: number): 
   const envWords = `${envs} env(s)${cfg.runtime === 'threads' ? ' (actors x num_envs)' : ''}`;
   const source = cfg.seed_steps !== null ? `seed_steps=${seedSteps}`
     : cfg.seed_steps_coef > 0 ? `seed_steps_coef=${cfg.seed_steps_coef} (seed_steps ${seedSteps})` : `the default seed_steps (${seedSteps})`;
-  const defaultFits = Math.ceil(Math.max(1000, 5 * episodeLength) / envs) >= H + 1;
+  const defaultFits = Math.ceil(defaultSeedSteps(episodeLength) / envs) >= H + 1;
   throw new ConfigError(`${source} spread over ${envWords} leaves ${perEnv} step(s) per env when updates start, but a training slice needs horizon+1 = ${H + 1} consecutive steps of one env; set seed_steps to at least ${envs * H + 1}` +
     (cfg.seed_steps !== null && cfg.seed_steps_coef === 0 && defaultFits ? ', or leave it unset for the default max(1000, 5 x episode_length)' : ''));
 }

@@ -185,7 +185,8 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.yaml'), renderConfigYaml(cfg, `# Resolved config of this run (tdmpc-runtime). Derived: ${JSON.stringify(derived)}`));
   // The first evaluation is due at the first multiple of eval_freq at or after the checkpoint's step.
-  const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? { step: state.step, reevaluatesStep: cfg.eval_episodes > 0 && state.step % cfg.eval_freq === 0 } : null);
+  const firstEval = state ? Math.ceil(state.step / cfg.eval_freq) * cfg.eval_freq : 0;
+  const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? { step: state.step, reevaluatesStep: cfg.eval_episodes > 0 && firstEval === state.step } : null);
   const mem = sharedBytes(buffers);
   const shape = buffers.replayShape;
   say(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime threads: ${cfg.actors} actor(s) x ${cfg.num_envs} env(s), learner x${learnerEngineThreads} engine threads | ${bufferPlan.paramLength.toLocaleString()} params | seed steps ${derived.seedSteps} | ${dir}`);
@@ -244,11 +245,11 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     const learnerRun = supervisor.runLearner();
     learnerRun.then((s) => { learnerStats = s; }, () => undefined);
     supervisor.startActors();
-    if (cfg.eval_episodes > 0) evaluator = new Evaluator(plan, buffers.snapshot, state ? Math.ceil(state.step / cfg.eval_freq) : 0);
+    if (cfg.eval_episodes > 0) evaluator = new Evaluator(plan, buffers.snapshot, firstEval / cfg.eval_freq);
     await options.onStart?.(handle);
 
     // ---- supervision loop
-    let nextEval = state ? Math.ceil(state.step / cfg.eval_freq) * cfg.eval_freq : 0;
+    let nextEval = firstEval;
     let nextLog = state ? Math.floor(state.step / cfg.log_freq) * cfg.log_freq + cfg.log_freq : cfg.log_freq;
     const divergenceNotes = new DivergenceNotes();
     const faultNotes = new NumericFaultNotes();

@@ -15,6 +15,10 @@ export interface NumericFaultCounts {
   policyActions: number;
 }
 
+/** How each count reads in a warning (both the training and the evaluation warnings use these). */
+const PLAN_SCORES = 'planner candidates with a NaN/Inf score ranked last';
+const POLICY_ACTIONS = 'NaN/Inf policy actions replaced by the fallback';
+
 export class NumericFaultNotes {
   private logged: NumericFaultCounts = { gradEntries: 0, planScores: 0, policyActions: 0 };
 
@@ -27,8 +31,8 @@ export class NumericFaultNotes {
     if (grads <= 0 && scores <= 0 && actions <= 0) return null;
     const parts = [
       ...(grads > 0 ? [`${grads} NaN/Inf gradient entries zeroed before the optimizer step (${now.gradEntries} in this process)`] : []),
-      ...(scores > 0 ? [`${scores} planner candidates with a NaN/Inf score ranked last (${now.planScores} in this process)`] : []),
-      ...(actions > 0 ? [`${actions} NaN/Inf policy actions replaced by the fallback (${now.policyActions} in this process)`] : []),
+      ...(scores > 0 ? [`${scores} ${PLAN_SCORES} (${now.planScores} in this process)`] : []),
+      ...(actions > 0 ? [`${actions} ${POLICY_ACTIONS} (${now.policyActions} in this process)`] : []),
     ];
     return `numeric faults since the last log: ${parts.join('; ')}. Training continues on the finite values; ` +
       'if the count keeps growing the run is diverging (lower lr, or check the task\'s rewards and observations)';
@@ -45,8 +49,8 @@ export function evaluationFaultNote(step: number, metrics: { plan_nonfinite_scor
   const actions = metrics.policy_nonfinite_actions ?? 0;
   if (scores <= 0 && actions <= 0) return null;
   const parts = [
-    ...(scores > 0 ? [`${scores} planner candidates with a NaN/Inf score ranked last`] : []),
-    ...(actions > 0 ? [`${actions} NaN/Inf policy actions replaced by the fallback (mean 0)`] : []),
+    ...(scores > 0 ? [`${scores} ${PLAN_SCORES}`] : []),
+    ...(actions > 0 ? [`${actions} ${POLICY_ACTIONS} (mean 0)`] : []),
   ];
   return `numeric faults in the evaluation at step ${step}: ${parts.join('; ')} ` +
     '(the evaluation\'s return stands, on the finite values); a model that produces them is diverging';

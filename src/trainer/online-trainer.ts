@@ -16,6 +16,14 @@ import { UpdateTokens } from './update-tokens.js';
 import { SeedingExpert, type SeedingExpertMode } from '../agent/seeding-expert.js';
 import { DivergenceNotes, NumericFaultNotes, evaluationFaultNote } from './numeric-faults.js';
 
+/**
+ * Whether the synchronous loop evaluates at the start of the vector step at `step`: every eval_freq
+ * steps, the first step of num_envs that reaches a multiple (steps advance num_envs at a time).
+ */
+export function evaluatesAtStep(cfg: Config, step: number): boolean {
+  return step % cfg.eval_freq < cfg.num_envs;
+}
+
 /** Counters and RNG states that, with the agent and replay, fully determine the rest of a run. */
 export interface TrainerState {
   step: number; // environment steps so far (over all envs)
@@ -106,7 +114,7 @@ export class OnlineTrainer {
 
     while (st.step < cfg.steps) {
       await yieldToEventLoop();
-      if (st.step % cfg.eval_freq < N && !(await this.runEvaluation(hooks))) break; // stopped mid-evaluation
+      if (evaluatesAtStep(cfg, st.step) && !(await this.runEvaluation(hooks))) break; // stopped mid-evaluation
 
       // ---- act
       this.prevObs.set(env.obs);

@@ -16,7 +16,7 @@ import { restoreReplay, savedRingCapacity } from '../replay/replay-checkpoint.js
 import { Agent, checkSavedAgentFinite } from '../agent/agent.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { publishLatest, readCheckpoint, writeCheckpoint } from '../checkpoint/checkpoint-file.js';
-import { OnlineTrainer, type TrainerState } from './online-trainer.js';
+import { OnlineTrainer, evaluatesAtStep, type TrainerState } from './online-trainer.js';
 import { RunLogger } from './logger.js';
 import type { LearnerState } from '../runtime/control.js';
 import type { ThreadedOptions, ThreadedSummary } from '../runtime/run-threaded.js';
@@ -158,8 +158,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     }
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'config.yaml'), renderConfigYaml(cfg, `# Resolved config of this run (tdmpc-runtime). Derived: ${JSON.stringify(derived)}`));
-    // The loop evaluates its first step when it lies within N steps past the eval schedule.
-    const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? { step: state.step, reevaluatesStep: cfg.eval_episodes > 0 && state.step % cfg.eval_freq < N } : null);
+    const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? { step: state.step, reevaluatesStep: cfg.eval_episodes > 0 && evaluatesAtStep(cfg, state.step) } : null);
     const trainer = new OnlineTrainer(cfg, derived, env, { env: evalEnv, count: state ? Math.ceil(state.step / cfg.eval_freq) : 0 }, agent, replay, logger, state);
 
     const save = (st: TrainerState, name: string) => {
