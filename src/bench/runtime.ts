@@ -102,7 +102,8 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const common = [
     `task=${task}`, `steps=${steps}`, `seed_steps=${seedSteps}`, `pretrain_updates=${pretrain}`, `utd_ratio=${utd}`,
     `num_envs=${envs}`, `model_size=${size}`, 'eval_episodes=0', 'checkpoint_freq=0', 'save_buffer=false',
-    'metrics=false', 'progress=false', `work_dir=${work}`,
+    // Every round trains into the same run folder: each starts it afresh.
+    'metrics=false', 'progress=false', 'overwrite=true', `work_dir=${work}`,
   ];
   const N = envs;
   const learnStart = Math.ceil(seedSteps / N) * N;

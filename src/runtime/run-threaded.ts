@@ -10,11 +10,9 @@
 // reanalyzes, publishes parameters and writes checkpoints; one piscina thread evaluates.
 import os from 'node:os';
 import path from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { checkReplayHoldsBatch, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
-import { renderConfigYaml } from '../config/render.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { makeTask } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector-env.js';
@@ -25,6 +23,7 @@ import { WorldModel } from '../model/world-model.js';
 import { JsEngine } from '../engine/js-engine.js';
 import { worldModelConfigFor } from '../agent/agent.js';
 import { RunLogger } from '../trainer/logger.js';
+import { createRunFolder } from '../trainer/run-folder.js';
 import { RunMetrics } from '../metrics/registry.js';
 import { sumScalars } from '../metrics/block.js';
 import { MetricsServer } from '../metrics/server.js';
@@ -182,8 +181,12 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   const server = cfg.metrics ? await MetricsServer.start(metrics, cfg['metrics.host'], cfg['metrics.port']) : null;
 
   const say = (line: string) => { if (cfg.progress) console.log(line); };
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'config.yaml'), renderConfigYaml(cfg, `# Resolved config of this run (tdmpc-runtime). Derived: ${JSON.stringify(derived)}`));
+  try {
+    createRunFolder(cfg, dir, derived);
+  } catch (err) {
+    await server?.close();
+    throw err;
+  }
   // The first evaluation is due at the first multiple of eval_freq at or after the checkpoint's step.
   const firstEval = state ? Math.ceil(state.step / cfg.eval_freq) * cfg.eval_freq : 0;
   const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? { step: state.step, reevaluatesStep: cfg.eval_episodes > 0 && firstEval === state.step } : null);

@@ -1,11 +1,10 @@
 // All wiring of a synchronous training run lives here (Sample Factory's connect_components):
 // config -> task -> derived values -> engine -> agent -> replay -> envs -> logger -> trainer.
 // Every input is validated before any work starts; a resumed run is restored from its checkpoint.
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { completeSavedConfig, loadConfig, parseOverrides, coerceValue } from '../config/load.js';
 import { checkReplayHoldsBatch, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
-import { renderConfigYaml } from '../config/render.js';
 import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine/index.js';
 import { isBuiltinTask, makeTask } from '../envs/registry.js';
@@ -18,15 +17,12 @@ import { CheckpointError, ConfigError } from '../errors.js';
 import { publishLatest, readCheckpoint, writeCheckpoint } from '../checkpoint/checkpoint-file.js';
 import { OnlineTrainer, evaluatesAtStep, type TrainerState } from './online-trainer.js';
 import { RunLogger } from './logger.js';
+import { checkRunFolder, createRunFolder, runDir } from './run-folder.js';
 import type { LearnerState } from '../runtime/control.js';
 import type { ThreadedOptions, ThreadedSummary } from '../runtime/run-threaded.js';
 
 /** Keys that may differ from the checkpoint's config when resuming (they do not change the math). */
 const RESUME_OVERRIDABLE = new Set(['task_module', 'steps', 'progress', 'checkpoint_freq', 'log_freq', 'resume', 'eval_episodes', 'eval_pi', 'eval_value', 'metrics', 'metrics.host', 'metrics.port']);
-
-export function runDir(cfg: Config): string {
-  return path.resolve(cfg.work_dir, cfg.task, cfg.algo, cfg.exp_name, `seed-${cfg.seed}`);
-}
 
 export interface RunResult {
   dir: string;
@@ -69,6 +65,12 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
   const merged = { ...completeSavedConfig(saved) } as Record<string, unknown>;
   for (const [k, v] of Object.entries(overrides)) {
     if (k === 'algo' || k === 'config') continue;
+    if (k === 'overwrite') {
+      if (coerceValue(k, v, 'command line') === true) {
+        throw new ConfigError(`overwrite=true starts a fresh run over the run folder, but resume= continues the run of checkpoint '${cfg.resume}': pass one of them`);
+      }
+      continue;
+    }
     const value = coerceValue(k, v, 'command line');
     if (!RESUME_OVERRIDABLE.has(k) && value !== merged[k]) {
       throw new ConfigError(`cannot change '${k}' when resuming (checkpoint has ${JSON.stringify(merged[k])}); only ${[...RESUME_OVERRIDABLE].join(', ')} may change`);
@@ -76,27 +78,9 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
     merged[k] = value;
   }
   merged.resume = cfg.resume;
+  merged.overwrite = false; // how the checkpoint's run began, not what this one does
   merged.work_dir = resumeWorkDir(saved, cfg.resume);
   return { cfg: absolute(merged as unknown as Config), resumeFrom: ckpt };
-}
-
-/**
- * The run folder must be creatable, checked without creating anything (a later refusal leaves no
- * empty folder behind): its nearest existing ancestor must be a writable directory.
- */
-function checkRunDirWritable(cfg: Config): void {
-  const dir = runDir(cfg);
-  let existing = dir;
-  while (!existsSync(existing)) existing = path.dirname(existing);
-  const fix = 'pass work_dir= a writable directory (the run writes to <work_dir>/<task>/<algo>/<exp_name>/seed-<seed>)';
-  if (!statSync(existing).isDirectory()) {
-    throw new ConfigError(`work_dir '${cfg.work_dir}': cannot create the run folder ${dir}, because '${existing}' is a file, not a directory; ${fix}`);
-  }
-  try {
-    accessSync(existing, fsConstants.W_OK);
-  } catch (err) {
-    throw new ConfigError(`work_dir '${cfg.work_dir}': cannot create the run folder ${dir}, because '${existing}' is not writable (${(err as NodeJS.ErrnoException).code}); ${fix}`);
-  }
 }
 
 /** A resumed run must have steps left to take (both runtimes save the env step as trainer.step). */
@@ -117,7 +101,7 @@ export interface RunOptions {
 export async function runTraining(args: string[], options: RunOptions = {}): Promise<RunResult> {
   const { cfg, resumeFrom } = resolveConfig(args);
   if (resumeFrom) checkStepsLeft(cfg, resumeFrom.meta.trainer as { step?: unknown } | undefined);
-  checkRunDirWritable(cfg);
+  checkRunFolder(cfg);
   await loadTaskModule(cfg.task_module);
   if (cfg.runtime === 'threads' && !isBuiltinTask(cfg.task) && cfg.task_module === null) {
     makeTask(cfg.task); // an unknown name: EnvError with the closest names
@@ -131,6 +115,9 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
   const spec = makeTask(cfg.task); // unknown task: EnvError with the closest names
   const envOptions = envOptionsFor(cfg);
   const env = await VectorEnv.create(spec, cfg.num_envs, { ...envOptions, seed: cfg.seed });
+  // Released however the run ends: a refusal or failure mid-setup must not keep native threads.
+  let evalEnv: VectorEnv | null = null;
+  let engine: ReturnType<typeof createEngine> | null = null;
   try {
     const derived = deriveConfig(cfg, {
       name: spec.name, obsDim: env.obsDim, actionDim: env.actionDim, episodeLength: env.maxEpisodeSteps, episodic: spec.episodic,
@@ -141,8 +128,8 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     const savedCapacity = resumeFrom ? savedRingCapacity(resumeFrom, N) : null;
     const ringCapacity = Math.max(Math.ceil(derived.bufferSize / N), savedCapacity ?? 0);
     checkReplayHoldsBatch(cfg, derived, N * ringCapacity);
-    const evalEnv = cfg.eval_episodes > 0 ? await VectorEnv.create(spec, cfg.eval_episodes, envOptions) : env;
-    const engine = createEngine({ threads: learnerThreads(cfg) });
+    evalEnv = cfg.eval_episodes > 0 ? await VectorEnv.create(spec, cfg.eval_episodes, envOptions) : null;
+    engine = createEngine({ threads: learnerThreads(cfg) });
     const agent = new Agent(engine, cfg, derived, Math.max(cfg.num_envs, cfg.eval_episodes));
     const replay = ReplayBuffer.create({ numRings: N, ringCapacity, obsDim: derived.obsDim, actionDim: derived.actionDim });
     const dir = runDir(cfg);
@@ -156,10 +143,9 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
       const mb = replayBytes(replay.shape) / 2 ** 20;
       console.log(`tdmpc train ${cfg.task} | algo ${cfg.algo} | engine ${engine.name}/${engine.simd} x${engine.threads} | ${agent.model.store.trainableLength.toLocaleString()} params | replay ${replay.shape.numRings * replay.shape.ringCapacity} slots (${mb.toFixed(1)} MiB) | seed steps ${derived.seedSteps} | ${dir}`);
     }
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'config.yaml'), renderConfigYaml(cfg, `# Resolved config of this run (tdmpc-runtime). Derived: ${JSON.stringify(derived)}`));
+    createRunFolder(cfg, dir, derived);
     const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? { step: state.step, reevaluatesStep: cfg.eval_episodes > 0 && evaluatesAtStep(cfg, state.step) } : null);
-    const trainer = new OnlineTrainer(cfg, derived, env, { env: evalEnv, count: state ? Math.ceil(state.step / cfg.eval_freq) : 0 }, agent, replay, logger, state);
+    const trainer = new OnlineTrainer(cfg, derived, env, { env: evalEnv ?? env, count: state ? Math.ceil(state.step / cfg.eval_freq) : 0 }, agent, replay, logger, state);
 
     const save = (st: TrainerState, name: string) => {
       const file = path.join(dir, 'checkpoints', name);
@@ -179,10 +165,10 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     if (cfg.progress) {
       console.log(`done: ${final.step} env steps, ${final.updates} updates (utd ${(final.updates / Math.max(1, final.step)).toFixed(3)}) in ${((Date.now() - t0) / 1000).toFixed(0)} s; checkpoint ${file}`);
     }
-    if (evalEnv !== env) evalEnv.dispose();
-    engine.dispose();
     return { dir, state: final, config: cfg, derived };
   } finally {
+    evalEnv?.dispose();
+    engine?.dispose();
     env.dispose();
   }
 }
