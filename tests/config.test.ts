@@ -127,4 +127,17 @@ describe('config', () => {
       'num_dynamics_heads=2: the update trains a single dynamics head (ensemble dynamics are not built); use num_dynamics_heads=1');
     expect(() => loadConfig(['num_bins=1'])).toThrow(/'num_bins'.*integer >= 2, got "1"; e\.g\. num_bins=101/);
   });
+
+  it('refuses a reversed lower/upper bound pair, naming both keys (it used to clamp to the upper one, or say logStdMin)', () => {
+    const derive = (...args: string[]) => deriveConfig(loadConfig(args), cartpole);
+    expect(() => derive('min_std=2', 'max_std=0.05')).toThrow(
+      "min_std=2 and max_std=0.05 bound the planner's sampling std from both sides, so min_std must be <= max_std; swap them or change one");
+    expect(() => derive('max_std=0')).toThrow(/^min_std=0.05 and max_std=0 bound /);
+    expect(() => derive('discount_min=0.99', 'discount_max=0.9')).toThrow(/^discount_min=0.99 and discount_max=0.9 bound the discount derived from the episode length from both sides, so discount_min must be <= discount_max/);
+    expect(() => derive('vmin=0', 'vmax=0')).toThrow(/^vmin=0 and vmax=0 bound the symlog range of the two-hot reward and value bins from both sides, so vmin must be < vmax/);
+    expect(() => derive('algo=bmpc', 'log_std_min=2')).toThrow(/^log_std_min=2 and log_std_max=1 bound the policy's log std from both sides, so log_std_min must be < log_std_max/);
+    // Equal bounds are a fixed value where that means something.
+    expect(derive('min_std=0.5', 'max_std=0.5').discount).toBeGreaterThan(0);
+    expect(derive('discount_min=0.9', 'discount_max=0.9').discount).toBeCloseTo(0.9, 6);
+  });
 });

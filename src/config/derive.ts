@@ -66,6 +66,27 @@ export function discountHeuristic(episodeLength: number, denom: number, lo: numb
   return Math.min(hi, Math.max(lo, d));
 }
 
+/**
+ * Keys that bound one quantity from both sides. A reversed pair was accepted and clamped to
+ * whichever bound is applied last (a fixed planner std of max_std, a fixed discount of
+ * discount_max), which is not what either number asked for.
+ */
+const RANGES: readonly { lo: 'min_std' | 'discount_min' | 'vmin' | 'log_std_min'; hi: 'max_std' | 'discount_max' | 'vmax' | 'log_std_max'; strict: boolean; what: string }[] = [
+  { lo: 'min_std', hi: 'max_std', strict: false, what: "the planner's sampling std" },
+  { lo: 'discount_min', hi: 'discount_max', strict: false, what: 'the discount derived from the episode length' },
+  { lo: 'vmin', hi: 'vmax', strict: true, what: 'the symlog range of the two-hot reward and value bins' },
+  { lo: 'log_std_min', hi: 'log_std_max', strict: true, what: "the policy's log std" },
+];
+
+function checkRanges(cfg: Config): void {
+  for (const { lo, hi, strict, what } of RANGES) {
+    const a = cfg[lo];
+    const b = cfg[hi];
+    if (strict ? a < b : a <= b) continue;
+    throw new ConfigError(`${lo}=${a} and ${hi}=${b} bound ${what} from both sides, so ${lo} must be ${strict ? '<' : '<='} ${hi}; swap them or change one`);
+  }
+}
+
 export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
   const episodeLength = cfg.episode_length ?? task.episodeLength;
   // model_size (tdmpc2 presets, src/model/config.ts) sets the widths; null keeps the fields.
@@ -79,6 +100,7 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
   if (cfg.num_elites > cfg.num_samples + cfg.num_pi_trajs) {
     throw new ConfigError(`num_elites (${cfg.num_elites}) must be <= num_samples + num_pi_trajs (${cfg.num_samples + cfg.num_pi_trajs})`);
   }
+  checkRanges(cfg);
   if (cfg.num_dynamics_heads !== 1) {
     // The world model can hold several heads (src/model/dynamics.ts), but the update trains one.
     throw new ConfigError(`num_dynamics_heads=${cfg.num_dynamics_heads}: the update trains a single dynamics head (ensemble dynamics are not built); use num_dynamics_heads=1`);
