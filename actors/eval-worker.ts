@@ -31,6 +31,15 @@ async function build(): Promise<{ agent: Agent; env: VectorEnv; snapshot: ParamS
 
 let ready: ReturnType<typeof build> | null = null;
 
+/**
+ * Builds the agent and environments ahead of the first evaluation (Evaluator.warmUp), so that an
+ * evaluation reads the snapshot when it is submitted, not a build's second later: the step-0
+ * evaluation of a small model otherwise ran on parameters already past the pretraining updates.
+ */
+export async function warmUp(): Promise<void> {
+  await (ready ??= build());
+}
+
 export default async function evaluateTask(task: EvalTask): Promise<EvalTaskResult> {
   const { agent, env, snapshot } = await (ready ??= build());
   const version = snapshot.read(agent.model.params, agent.model.valueTarget);

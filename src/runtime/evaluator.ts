@@ -26,6 +26,11 @@ export class Evaluator {
     });
   }
 
+  /** Builds the pool thread's agent and environments now (actors/eval-worker.ts warmUp). */
+  async warmUp(): Promise<void> {
+    await this.pool.run(null, { name: 'warmUp' });
+  }
+
   get busy(): boolean {
     return this.running !== null;
   }

@@ -244,15 +244,29 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   const handle: ThreadedHandle = { supervisor, header, replay, metrics, metricsUrl: server?.url ?? null, limiter, dir, checkpointNow };
 
   try {
-    await supervisor.startLearner(resumeFrom ? cfg.resume : null);
+    // The evaluation thread builds its agent while the learner starts: warm, it reads the
+    // snapshot as soon as an evaluation is submitted.
+    if (cfg.eval_episodes > 0) evaluator = new Evaluator(plan, buffers.snapshot, firstEval / cfg.eval_freq);
+    await Promise.all([supervisor.startLearner(resumeFrom ? cfg.resume : null), evaluator?.warmUp()]);
     const learnerRun = supervisor.runLearner();
     learnerRun.then((s) => { learnerStats = s; }, () => undefined);
+
+    // An evaluation is due every eval_freq steps and reads the snapshot when it starts: it is
+    // logged at its due step if it starts within 5% of eval_freq of it (supervision ticks), else
+    // at the step it actually started (the previous evaluation was still running).
+    let nextEval = firstEval;
+    const submitDueEvaluation = (I: number) => {
+      if (!evaluator || I < nextEval || I >= totalSteps || evaluator.busy) return;
+      evaluator.submit(I - nextEval <= cfg.eval_freq / 20 ? nextEval : I, evalDone, evalFailed);
+      nextEval = (Math.floor(I / cfg.eval_freq) + 1) * cfg.eval_freq;
+    };
+    // The first one (step 0, or the resumed step when it is on the schedule) is submitted before
+    // any actor steps, so it evaluates the parameters of that step, not the ones after seeding.
+    submitDueEvaluation(header.inserts());
     supervisor.startActors();
-    if (cfg.eval_episodes > 0) evaluator = new Evaluator(plan, buffers.snapshot, firstEval / cfg.eval_freq);
     await options.onStart?.(handle);
 
     // ---- supervision loop
-    let nextEval = firstEval;
     let nextLog = state ? Math.floor(state.step / cfg.log_freq) * cfg.log_freq + cfg.log_freq : cfg.log_freq;
     const divergenceNotes = new DivergenceNotes();
     const faultNotes = new NumericFaultNotes();
@@ -273,13 +287,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
       if (tick === 'failed') await supervisor.failure; // throws the learner's error
       done = tick === 'done';
       const I = header.inserts();
-      // An evaluation is due every eval_freq steps and reads the snapshot when it starts: it is
-      // logged at its due step if it starts within 5% of eval_freq of it (supervision ticks), else
-      // at the step it actually started (the previous evaluation was still running).
-      if (evaluator && I >= nextEval && I < totalSteps && !evaluator.busy) {
-        evaluator.submit(I - nextEval <= cfg.eval_freq / 20 ? nextEval : I, evalDone, evalFailed);
-        nextEval = (Math.floor(I / cfg.eval_freq) + 1) * cfg.eval_freq;
-      }
+      submitDueEvaluation(I);
       // The line of the last step is written once, when the learner is done (it may still owe
       // updates when the last step is taken), so it carries the run's final update count.
       if ((I >= nextLog && I < totalSteps) || done) {
