@@ -96,7 +96,8 @@ describe('a replay too small for the batch', () => {
     expect(() => check(3918)).toThrow(/raise steps to at least 3919$/);
     expect(() => check(3919)).not.toThrow();
     await expect(run('batch_size=16', 'buffer_size=12', 'steps=300')).rejects.toThrow(/but it holds 12: its size is capped by buffer_size=12; lower batch_size to at most 12, or raise buffer_size to at least 16$/);
-    await expect(run('batch_size=256', 'buffer_size=50', 'steps=100')).rejects.toThrow(/raise buffer_size to at least 256 and steps to at least 249$/);
+    // steps=101: one step past seeding (steps=100 would be refused first, as a run without updates).
+    await expect(run('batch_size=256', 'buffer_size=50', 'steps=101')).rejects.toThrow(/raise buffer_size to at least 256 and steps to at least 249$/);
     expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
   });
 

@@ -112,6 +112,8 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
     ? Math.round(cfg.seed_steps_coef * cfg.num_envs * episodeLength)
     : defaultSeedSteps(episodeLength));
   checkSlicesFit(cfg, episodeLength, seedSteps);
+  // A resumed run may end in seeding: its steps= continues a run already accepted (runs chunked by steps=).
+  if (cfg.resume === null) checkLearningPhase(cfg, seedSteps);
   const pretrainUpdates = cfg.pretrain_updates ?? (cfg.algo === 'tdmpc2' ? seedSteps : 0);
   const bufferSize = Math.min(cfg.buffer_size, replaySlotsForSteps(cfg.steps, episodeLength, cfg.num_envs));
   const slotsForHorizon = cfg.num_envs * (cfg.horizon + 2) * 2;
@@ -160,11 +162,33 @@ function checkSlicesFit(cfg: Config, episodeLength: number, seedSteps: number): 
   const perEnv = Math.ceil(seedSteps / envs);
   if (perEnv >= H + 1) return;
   const envWords = `${envs} env(s)${cfg.runtime === 'threads' ? ' (actors x num_envs)' : ''}`;
-  const source = cfg.seed_steps !== null ? `seed_steps=${seedSteps}`
-    : cfg.seed_steps_coef > 0 ? `seed_steps_coef=${cfg.seed_steps_coef} (seed_steps ${seedSteps})` : `the default seed_steps (${seedSteps})`;
+  const source = seedStepsSource(cfg, seedSteps);
   const defaultFits = Math.ceil(defaultSeedSteps(episodeLength) / envs) >= H + 1;
   throw new ConfigError(`${source} spread over ${envWords} leaves ${perEnv} step(s) per env when updates start, but a training slice needs horizon+1 = ${H + 1} consecutive steps of one env; set seed_steps to at least ${envs * H + 1}` +
     (cfg.seed_steps !== null && cfg.seed_steps_coef === 0 && defaultFits ? ', or leave it unset for the default max(1000, 5 x episode_length)' : ''));
+}
+
+/** Where the run's seed_steps came from, for messages. */
+function seedStepsSource(cfg: Config, seedSteps: number): string {
+  return cfg.seed_steps !== null ? `seed_steps=${seedSteps}`
+    : cfg.seed_steps_coef > 0 ? `seed_steps_coef=${cfg.seed_steps_coef} (seed_steps ${seedSteps})` : `the default seed_steps (${seedSteps})`;
+}
+
+/**
+ * A run must get past seeding: updates (the pretraining burst included) start with the first
+ * vector step after the seed steps, rounded up to whole vector steps of num_envs as both runtimes
+ * count them. A shorter run only collected random data and saved an untrained agent, silently.
+ */
+function checkLearningPhase(cfg: Config, seedSteps: number): void {
+  const N = cfg.num_envs;
+  const totalSteps = Math.ceil(cfg.steps / N) * N;
+  const learnStart = Math.ceil(seedSteps / N) * N;
+  if (totalSteps > learnStart) return;
+  const envs = N * (cfg.runtime === 'threads' ? cfg.actors : 1);
+  const lowest = envs * cfg.horizon + 1; // checkSlicesFit's floor
+  const lowerSeed = totalSteps - N >= lowest ? `, or set seed_steps to at most ${totalSteps - N}` : '';
+  throw new ConfigError(`steps=${cfg.steps} ends before any update: ${seedStepsSource(cfg, seedSteps)} of random actions come first`
+    + `${N > 1 ? ` (in vector steps of num_envs=${N})` : ''}, so the run would save an untrained agent; raise steps to at least ${learnStart + 1}${lowerSeed}`);
 }
 
 /**
