@@ -1,7 +1,7 @@
 // `tdmpc train key=value ...`: validates everything, then trains (src/trainer/run.ts).
 // Ctrl-C (SIGINT) or SIGTERM (a scheduler's preemption, `timeout`, `docker stop`) stops
-// gracefully: the loop finishes its step, writes a checkpoint and exits 130 / 143; a second
-// signal exits at once.
+// gracefully: the loop finishes its step (or stops inside its updates, e.g. the pretraining burst,
+// recording those still owed), writes a checkpoint and exits 130 / 143; a second signal exits at once.
 import { runTraining } from '../trainer/run.js';
 
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;

@@ -24,6 +24,9 @@ export function evaluatesAtStep(cfg: Config, step: number): boolean {
   return step % cfg.eval_freq < cfg.num_envs;
 }
 
+/** How often a run of updates yields to the event loop (where a stop request is heard). */
+const UPDATE_YIELD_MS = 50;
+
 /** Counters and RNG states that, with the agent and replay, fully determine the rest of a run. */
 export interface TrainerState {
   step: number; // environment steps so far (over all envs)
@@ -34,6 +37,11 @@ export interface TrainerState {
   lastReturn: number | null;
   /** Steps whose simulation diverged (their episodes ended early; absent in older checkpoints). */
   divergences: number;
+  /**
+   * Updates the last step still owed when a stop came inside them (the pretraining burst runs
+   * minutes); a resumed run makes them first. Absent in older checkpoints (0).
+   */
+  updatesOwed?: number;
   actRng: { seed: number; counter: number };
   sampleRng: { seed: number; counter: number };
   /** Episode id of each env's current episode in its replay ring. */
@@ -111,6 +119,29 @@ export class OnlineTrainer {
     const divergenceNotes = new DivergenceNotes(st.divergences);
     let lastDivergence = '';
     const faultNotes = new NumericFaultNotes();
+    /** The metrics line and progress display of the step just taken (every log_freq steps and at the end). */
+    const logStep = () => {
+      if (st.step % cfg.log_freq >= N && st.step < cfg.steps) return;
+      const now = performance.now();
+      const sps = ((st.step - stepsAtWall) * 1000) / Math.max(1, now - wallStart);
+      wallStart = now;
+      stepsAtWall = st.step;
+      const diverged = divergenceNotes.since(st.divergences, 'run', lastDivergence);
+      if (diverged) logger.warn(diverged);
+      const faults = faultNotes.since({ gradEntries: agent.lastMetrics.nonfinite_grads_total ?? 0, planScores: (agent.lastMetrics.plan_nonfinite_scores ?? 0) + (agent.lastMetrics.reanalysis_nonfinite_scores ?? 0), policyActions: agent.policyNonFiniteActions.acting });
+      if (faults) logger.warn(faults);
+      logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.divergences > 0 ? { physics_divergences: st.divergences } : {}), ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
+      logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`, st.step <= derived.seedSteps ? 'seeding' : null);
+    };
+    // A run stopped inside a step's updates owes the rest: they come first, then that step's log line.
+    if ((st.updatesOwed ?? 0) > 0) {
+      if (!(await this.runUpdates(st.updatesOwed ?? 0, hooks))) {
+        logger.endProgress();
+        this.syncState();
+        return st;
+      }
+      logStep();
+    }
 
     while (st.step < cfg.steps) {
       await yieldToEventLoop();
@@ -164,25 +195,14 @@ export class OnlineTrainer {
           n += derived.pretrainUpdates;
           if (derived.pretrainUpdates > 0) logger.announcePretraining(derived.pretrainUpdates);
         }
-        for (let k = 0; k < n; k++) {
-          this.updateOnce();
-          if (k % 25 === 24) await yieldToEventLoop(); // the pretraining burst runs to its end, but Ctrl-C is acknowledged
+        if (!(await this.runUpdates(n, hooks))) {
+          logger.note(`stopping inside the updates of step ${st.step}: ${st.updatesOwed} of ${n} are left; resume= makes them first`);
+          break;
         }
       }
 
       // ---- bookkeeping
-      if (st.step % cfg.log_freq < N || st.step >= cfg.steps) {
-        const now = performance.now();
-        const sps = ((st.step - stepsAtWall) * 1000) / Math.max(1, now - wallStart);
-        wallStart = now;
-        stepsAtWall = st.step;
-        const diverged = divergenceNotes.since(st.divergences, 'run', lastDivergence);
-        if (diverged) logger.warn(diverged);
-        const faults = faultNotes.since({ gradEntries: agent.lastMetrics.nonfinite_grads_total ?? 0, planScores: (agent.lastMetrics.plan_nonfinite_scores ?? 0) + (agent.lastMetrics.reanalysis_nonfinite_scores ?? 0), policyActions: agent.policyNonFiniteActions.acting });
-        if (faults) logger.warn(faults);
-        logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.divergences > 0 ? { physics_divergences: st.divergences } : {}), ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
-        logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`, st.step <= derived.seedSteps ? 'seeding' : null);
-      }
+      logStep();
       // Checkpoints only where every env just finished an episode, so resume is exact; none at the
       // last step, whose checkpoint is the caller's final one.
       const allEnded = episodesEnded === N;
@@ -201,6 +221,28 @@ export class OnlineTrainer {
 
   private episodeSeed(): number {
     return (this.cfg.seed * 1_000_003 + this.state.episodes) >>> 0;
+  }
+
+  /**
+   * Makes n updates, yielding to the event loop every ~50 ms so that a stop request (Ctrl-C,
+   * SIGTERM) is heard inside the pretraining burst too, not minutes later. On a stop the updates
+   * not made are recorded as st.updatesOwed and false is returned.
+   */
+  private async runUpdates(n: number, hooks: TrainerHooks): Promise<boolean> {
+    this.state.updatesOwed = 0;
+    let yieldedAt = performance.now();
+    for (let k = 0; k < n; k++) {
+      this.updateOnce();
+      if (k + 1 < n && performance.now() - yieldedAt >= UPDATE_YIELD_MS) {
+        await yieldToEventLoop();
+        yieldedAt = performance.now();
+        if (hooks.shouldStop?.()) {
+          this.state.updatesOwed = n - k - 1;
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /** One gradient update (plus lazy reanalysis on its schedule). */

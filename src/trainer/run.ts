@@ -84,9 +84,10 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
 }
 
 /** A resumed run must have steps left to take (both runtimes save the env step as trainer.step). */
-function checkStepsLeft(cfg: Config, trainer: { step?: unknown } | undefined): void {
+function checkStepsLeft(cfg: Config, trainer: { step?: unknown; updatesOwed?: unknown } | undefined): void {
   const step = trainer?.step;
   if (typeof step !== 'number' || step < cfg.steps) return;
+  if (typeof trainer?.updatesOwed === 'number' && trainer.updatesOwed > 0) return; // stopped inside its last step's updates
   throw new ConfigError(`checkpoint '${cfg.resume}' is at step ${step} and steps=${cfg.steps} ends the run there: nothing is left to train; `
     + `pass a larger steps= to train longer (e.g. steps=${Math.max(2 * step, step + 1)})`);
 }
@@ -100,7 +101,7 @@ export interface RunOptions {
 
 export async function runTraining(args: string[], options: RunOptions = {}): Promise<RunResult> {
   const { cfg, resumeFrom } = resolveConfig(args);
-  if (resumeFrom) checkStepsLeft(cfg, resumeFrom.meta.trainer as { step?: unknown } | undefined);
+  if (resumeFrom) checkStepsLeft(cfg, resumeFrom.meta.trainer as { step?: unknown; updatesOwed?: unknown } | undefined);
   checkRunFolder(cfg);
   await loadTaskModule(cfg.task_module);
   if (cfg.runtime === 'threads' && !isBuiltinTask(cfg.task) && cfg.task_module === null) {
@@ -161,7 +162,8 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
       shouldStop: options.shouldStop,
       checkpoint: (st) => { save(st, `step-${st.step}.ckpt`); },
     });
-    const file = save(final, final.step >= cfg.steps ? 'final.ckpt' : `step-${final.step}.ckpt`);
+    const complete = final.step >= cfg.steps && !(final.updatesOwed ?? 0);
+    const file = save(final, complete ? 'final.ckpt' : `step-${final.step}.ckpt`);
     if (cfg.progress) {
       console.log(`done: ${final.step} env steps, ${final.updates} updates (utd ${(final.updates / Math.max(1, final.step)).toFixed(3)}) in ${((Date.now() - t0) / 1000).toFixed(0)} s; checkpoint ${file}`);
     }

@@ -1,0 +1,48 @@
+// A stop inside the synchronous loop's pretraining burst: the burst (pretrain_updates updates
+// when seeding ends, minutes at default settings) used to run to its end before Ctrl-C or SIGTERM
+// was heeded, so a scheduler's grace period could run out with no checkpoint written. Now the run
+// stops within ~50 ms, its checkpoint records the updates still owed, and resume= makes them first.
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { runTraining } from '../src/trainer/run.js';
+import { readCheckpoint } from '../src/checkpoint/checkpoint-file.js';
+import type { TrainerState } from '../src/trainer/online-trainer.js';
+import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
+
+const TINY_SYNC = [
+  ...TINY_THREADS.filter((a) => a !== 'runtime=threads' && a !== 'metrics.port=0' && !a.startsWith('pretrain_updates')),
+  'runtime=sync', 'eval_episodes=0', 'checkpoint_freq=0',
+];
+const PRETRAIN = 3000; // a few seconds of tiny updates
+
+describe('a stop inside the pretraining burst (runtime=sync)', () => {
+  for (const [name, steps] of [['mid-run', 200], ['at the last step', 101]] as const) {
+    it(`${name}: is heard within the burst; resume= makes the owed updates first`, async () => {
+      const work = workDir('stop-burst');
+      const args = [...TINY_SYNC, `steps=${steps}`, `pretrain_updates=${PRETRAIN}`, `work_dir=${work}`];
+      // shouldStop is asked after each of the 100 seeding steps; the 101st ask is the burst's first.
+      let asks = 0;
+      const stopped = await runTraining(args, { shouldStop: () => ++asks > 100 });
+      const st = stopped.state as TrainerState;
+      expect(st.step).toBe(101);
+      expect(st.updatesOwed).toBeGreaterThan(0);
+      // Heard after at most ~50 ms of updates, not after the whole burst.
+      expect(st.updates).toBeLessThan(PRETRAIN / 2);
+      expect(st.updates + st.updatesOwed!).toBe(PRETRAIN + 1); // the burst and the step's own update
+      const ckpt = path.join(stopped.dir, 'checkpoints', 'step-101.ckpt');
+      expect(existsSync(path.join(stopped.dir, 'checkpoints', 'final.ckpt'))).toBe(false);
+      expect((readCheckpoint(ckpt).meta.trainer as TrainerState).updatesOwed).toBe(st.updatesOwed);
+
+      const resumed = await runTraining([`resume=${ckpt}`]);
+      const end = resumed.state as TrainerState;
+      expect(end.step).toBe(steps);
+      // Exactly the uninterrupted run's count: the burst, then utd 1 from step 100 on.
+      expect(end.updates).toBe(PRETRAIN + (steps - 100));
+      expect(end.updatesOwed).toBe(0);
+      expect(existsSync(path.join(resumed.dir, 'checkpoints', 'final.ckpt'))).toBe(true);
+      const lines = readFileSync(path.join(resumed.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; updates?: number });
+      expect(lines[lines.length - 1].updates).toBe(PRETRAIN + (steps - 100));
+    }, 120_000);
+  }
+});
