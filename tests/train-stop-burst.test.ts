@@ -8,6 +8,7 @@ import path from 'node:path';
 import { runTraining } from '../src/trainer/run.js';
 import { readCheckpoint } from '../src/checkpoint/checkpoint-file.js';
 import type { TrainerState } from '../src/trainer/online-trainer.js';
+import type { ThreadedHandle } from '../src/runtime/run-threaded.js';
 import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
 
 const TINY_SYNC = [
@@ -45,4 +46,26 @@ describe('a stop inside the pretraining burst (runtime=sync)', () => {
       expect(lines[lines.length - 1].updates).toBe(PRETRAIN + (steps - 100));
     }, 120_000);
   }
+});
+
+describe('a stop inside the pretraining burst at the last step (runtime=threads)', () => {
+  it('resume= finishes the owed updates (it was refused as "nothing is left to train")', async () => {
+    const work = workDir('stop-burst-threads');
+    const args = [...TINY_THREADS.filter((a) => !a.startsWith('pretrain_updates')), 'steps=101', `pretrain_updates=${PRETRAIN}`, 'eval_episodes=0', 'checkpoint_freq=0', `work_dir=${work}`];
+    let run: ThreadedHandle | null = null;
+    const stopped = await runTraining(args, {
+      onThreadsStart: (h) => { run = h; },
+      shouldStop: () => run !== null && run.header.updates() >= 20,
+    });
+    const s1 = stopped.summary!;
+    expect(s1.stopped).toBe(true);
+    expect(s1.envSteps).toBe(101);
+    expect(s1.updates).toBeLessThan(PRETRAIN);
+    expect(s1.checkpoint).toBe(path.join(stopped.dir, 'checkpoints', 'step-101.ckpt'));
+
+    const resumed = await runTraining([`resume=${s1.checkpoint}`, 'progress=false']);
+    expect(resumed.summary!.envSteps).toBe(101);
+    expect(resumed.summary!.updates).toBe(PRETRAIN + 1);
+    expect(resumed.summary!.checkpoint).toBe(path.join(stopped.dir, 'checkpoints', 'final.ckpt'));
+  }, 120_000);
 });

@@ -17,6 +17,7 @@ import { CheckpointError, ConfigError } from '../errors.js';
 import { publishLatest, readCheckpoint, writeCheckpoint } from '../checkpoint/checkpoint-file.js';
 import { OnlineTrainer, evaluatesAtStep, type TrainerState } from './online-trainer.js';
 import { RunLogger } from './logger.js';
+import { RateLimiter } from '../runtime/rate-limiter.js';
 import { checkRunFolder, createRunFolder, runDir } from './run-folder.js';
 import type { LearnerState } from '../runtime/control.js';
 import type { ThreadedOptions, ThreadedSummary } from '../runtime/run-threaded.js';
@@ -83,11 +84,28 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
   return { cfg: absolute(merged as unknown as Config), resumeFrom: ckpt };
 }
 
-/** A resumed run must have steps left to take (both runtimes save the env step as trainer.step). */
-function checkStepsLeft(cfg: Config, trainer: { step?: unknown; updatesOwed?: unknown } | undefined): void {
-  const step = trainer?.step;
-  if (typeof step !== 'number' || step < cfg.steps) return;
-  if (typeof trainer?.updatesOwed === 'number' && trainer.updatesOwed > 0) return; // stopped inside its last step's updates
+/**
+ * Updates a checkpoint's run still owed at its step, when a stop came inside them (the pretraining
+ * burst): the synchronous loop records them; for the threaded runtime they are the rate limiter's
+ * final target for the run's steps minus the updates made.
+ */
+function updatesOwed(cfg: Config, meta: Record<string, unknown>): number {
+  const trainer = meta.trainer as { runtime?: unknown; updates?: unknown; updatesOwed?: unknown } | undefined;
+  if (trainer?.runtime !== 'threads') return typeof trainer?.updatesOwed === 'number' ? trainer.updatesOwed : 0;
+  const derived = meta.derived as Derived | undefined;
+  if (!derived || typeof trainer.updates !== 'number') return 0;
+  const N = cfg.num_envs;
+  const limiter = new RateLimiter({
+    utdRatio: cfg.utd_ratio, numEnvs: N, seedSteps: derived.seedSteps, pretrainUpdates: derived.pretrainUpdates,
+    errorBand: cfg.utd_error_band, totalSteps: Math.ceil(cfg.steps / N) * N,
+  });
+  return Math.max(0, limiter.finalUpdates - trainer.updates);
+}
+
+/** A resumed run must have steps left to take, or updates its last step still owes (both runtimes save the env step as trainer.step). */
+function checkStepsLeft(cfg: Config, meta: Record<string, unknown>): void {
+  const step = (meta.trainer as { step?: unknown } | undefined)?.step;
+  if (typeof step !== 'number' || step < cfg.steps || updatesOwed(cfg, meta) > 0) return;
   throw new ConfigError(`checkpoint '${cfg.resume}' is at step ${step} and steps=${cfg.steps} ends the run there: nothing is left to train; `
     + `pass a larger steps= to train longer (e.g. steps=${Math.max(2 * step, step + 1)})`);
 }
@@ -101,7 +119,7 @@ export interface RunOptions {
 
 export async function runTraining(args: string[], options: RunOptions = {}): Promise<RunResult> {
   const { cfg, resumeFrom } = resolveConfig(args);
-  if (resumeFrom) checkStepsLeft(cfg, resumeFrom.meta.trainer as { step?: unknown; updatesOwed?: unknown } | undefined);
+  if (resumeFrom) checkStepsLeft(cfg, resumeFrom.meta);
   checkRunFolder(cfg);
   await loadTaskModule(cfg.task_module);
   if (cfg.runtime === 'threads' && !isBuiltinTask(cfg.task) && cfg.task_module === null) {
