@@ -15,7 +15,9 @@ if (!name || name.includes('=')) {
   process.exit(2);
 }
 const work = path.join(os.tmpdir(), `tdmpc-results-${name}`);
-const fullArgs = [...args, `work_dir=${work}`, `exp_name=${name}`];
+// A fresh recording replaces an earlier attempt's run folder in the scratch work_dir (a resume= continues it).
+const resuming = args.some((a) => a.startsWith('resume='));
+const fullArgs = [...args, `work_dir=${work}`, `exp_name=${name}`, ...(resuming ? [] : ['overwrite=true'])];
 const t0 = Date.now();
 const r = spawnSync(process.execPath, [path.join(root, 'bin', 'tdmpc.js'), 'train', ...fullArgs], { stdio: 'inherit' });
 const wall = (Date.now() - t0) / 1000;
