@@ -143,7 +143,9 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
     let step = 0;
     const sync = await runTraining([...common, 'runtime=sync', `learner_threads=${syncThreads}`], {
       shouldStop: () => {
-        step += N; // called once after every vector step, its updates included
+        // Until learning starts this is called once per vector step (no updates, no evaluations
+        // here), so the count is exact up to sa; later calls also come from inside runs of updates.
+        step += N;
         if (!sa && step >= learnStart) sa = mark(step, 0); // no update before S0 (target(S0) = 0)
         return false;
       },

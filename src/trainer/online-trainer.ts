@@ -49,7 +49,7 @@ export interface TrainerState {
 }
 
 export interface TrainerHooks {
-  /** Called after every vector step, and every step of an evaluation; return true to stop (e.g. Ctrl-C). */
+  /** Called after every vector step, every step of an evaluation and every ~50 ms of a run of updates; return true to stop (e.g. Ctrl-C). */
   shouldStop?: () => boolean;
   /** Called when a checkpoint is due (episode boundaries of all envs only, for exact resume). */
   checkpoint?: (state: TrainerState) => void;
