@@ -3,8 +3,10 @@
 // was heeded, so a scheduler's grace period could run out with no checkpoint written. Now the run
 // stops within ~50 ms, its checkpoint records the updates still owed, and resume= makes them first.
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runTraining } from '../src/trainer/run.js';
 import { readCheckpoint } from '../src/checkpoint/checkpoint-file.js';
 import type { TrainerState } from '../src/trainer/online-trainer.js';
@@ -68,4 +70,32 @@ describe('a stop inside the pretraining burst at the last step (runtime=threads)
     expect(resumed.summary!.updates).toBe(PRETRAIN + 1);
     expect(resumed.summary!.checkpoint).toBe(path.join(stopped.dir, 'checkpoints', 'final.ckpt'));
   }, 120_000);
+});
+
+describe('the CLI inside a long pretraining burst (runtime=sync)', () => {
+  it('shows the burst\'s progress every 10 s, and SIGTERM stops it within seconds with the owed updates saved', async () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+    const work = workDir('stop-burst-cli');
+    const burst = 1_000_000; // hours of tiny updates: only a stop ends it
+    const args = [...TINY_SYNC.filter((a) => a !== 'progress=false'), 'steps=200', `pretrain_updates=${burst}`, `work_dir=${work}`];
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'tdmpc.js'), 'train', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let termAt = 0;
+    const collect = (d: Buffer) => {
+      out += d.toString();
+      if (!termAt && new RegExp(`step 101/200 .*\\| pretraining \\| .*pretraining \\d+/${burst + 1}`).test(out)) {
+        termAt = Date.now();
+        child.kill('SIGTERM');
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code, out).toBe(143);
+    expect((Date.now() - termAt) / 1000).toBeLessThan(10);
+    expect(out).toMatch(/stopping inside the updates of step 101: \d+ of 1000001 are left; resume= makes them first/);
+    const ckpt = path.join(work, 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1', 'checkpoints', 'step-101.ckpt');
+    const st = readCheckpoint(ckpt).meta.trainer as TrainerState;
+    expect(st.updates + st.updatesOwed!).toBe(burst + 1);
+  }, 60_000);
 });

@@ -26,6 +26,8 @@ export function evaluatesAtStep(cfg: Config, step: number): boolean {
 
 /** How often a run of updates yields to the event loop (where a stop request is heard). */
 const UPDATE_YIELD_MS = 50;
+/** How often a long run of updates (the pretraining burst) shows its progress, as the threaded runtime does. */
+const UPDATE_PROGRESS_MS = 10_000;
 
 /** Counters and RNG states that, with the agent and replay, fully determine the rest of a run. */
 export interface TrainerState {
@@ -229,15 +231,23 @@ export class OnlineTrainer {
    * not made are recorded as st.updatesOwed and false is returned.
    */
   private async runUpdates(n: number, hooks: TrainerHooks): Promise<boolean> {
-    this.state.updatesOwed = 0;
+    const st = this.state;
+    st.updatesOwed = 0;
     let yieldedAt = performance.now();
+    let shownAt = yieldedAt;
     for (let k = 0; k < n; k++) {
       this.updateOnce();
       if (k + 1 < n && performance.now() - yieldedAt >= UPDATE_YIELD_MS) {
+        if (yieldedAt - shownAt >= UPDATE_PROGRESS_MS) {
+          // The burst is the run's first pretrain_updates updates.
+          const burst = st.updates <= this.derived.pretrainUpdates;
+          this.logger.progress(st.step, this.cfg.steps, 0, st.lastReturn, `${burst ? 'pretraining' : 'updates of this step'} ${k + 1}/${n}`, burst ? 'pretraining' : null);
+          shownAt = yieldedAt;
+        }
         await yieldToEventLoop();
         yieldedAt = performance.now();
         if (hooks.shouldStop?.()) {
-          this.state.updatesOwed = n - k - 1;
+          st.updatesOwed = n - k - 1;
           return false;
         }
       }
