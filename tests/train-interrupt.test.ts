@@ -94,3 +94,37 @@ describe('Ctrl-C while the threaded runtime waits for its final evaluation', () 
     expect(readdirSync(path.join(dir, 'checkpoints'))).toContain('final.ckpt');
   }, 120_000);
 });
+
+// `timeout` sends its signal to the command and again to the command's process group, so the CLI
+// gets it twice at once (queued together while a step or a run of updates holds the event loop).
+// The duplicate used to count as "Ctrl-C again: exit at once", killing the run before its checkpoint.
+describe('a stop signal delivered twice at once', () => {
+  for (const runtime of ['sync', 'threads']) {
+    it(`runtime=${runtime}: is one stop, with a checkpoint`, async () => {
+      const work = mkdtempSync(path.join(os.tmpdir(), `tdmpc-int-twice-${runtime}-`));
+      const args = [
+        'task=cartpole-swingup', 'model_size=null', 'enc_dim=32', 'mlp_dim=32', 'latent_dim=16', 'num_q=2', 'batch_size=16',
+        'num_samples=32', 'num_elites=8', 'num_pi_trajs=4', 'iterations=2', 'episode_length=50',
+        'steps=100000', 'seed_steps=100', 'pretrain_updates=1000000', 'eval_episodes=0', 'metrics=false', `runtime=${runtime}`, `work_dir=${work}`,
+      ];
+      const child = spawn(process.execPath, [path.join(root, 'bin', 'tdmpc.js'), 'train', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let sentAt = 0;
+      const collect = (d: Buffer) => {
+        out += d.toString();
+        if (!sentAt && out.includes('pretraining on seed data')) {
+          sentAt = Date.now();
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGTERM'), 20);
+        }
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      expect(code, out).toBe(143);
+      expect((Date.now() - sentAt) / 1000, out).toBeLessThan(30);
+      const dir = path.join(work, 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1');
+      expect(readdirSync(path.join(dir, 'checkpoints')), out).toContain('step-101.ckpt');
+    }, 60_000);
+  }
+});

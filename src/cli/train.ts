@@ -6,6 +6,13 @@ import { runTraining } from '../trainer/run.js';
 
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
+/**
+ * A repeat within this window is the same stop delivered twice, not a second request: `timeout`
+ * sends its signal to the command and again to the command's process group, and both arrive
+ * together (queued while a step or a run of updates holds the event loop). Taken as "exit at
+ * once", the duplicate killed the run before its checkpoint.
+ */
+const DUPLICATE_SIGNAL_MS = 1000;
 
 export async function trainCommand(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -13,9 +20,14 @@ export async function trainCommand(args: string[]): Promise<number> {
     return 0;
   }
   let stoppedBy: StopSignal | null = null;
+  let stoppedAt = 0;
   const onSignal = (signal: StopSignal) => {
-    if (stoppedBy) process.exit(SIGNAL_EXIT_CODES[signal]);
+    if (stoppedBy) {
+      if (performance.now() - stoppedAt < DUPLICATE_SIGNAL_MS) return;
+      process.exit(SIGNAL_EXIT_CODES[signal]);
+    }
     stoppedBy = signal;
+    stoppedAt = performance.now();
     console.log(`\nstopping (${signal}): finishing this step (a running evaluation is cancelled) and writing a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C again' : 'another SIGTERM'} to exit at once)`);
   };
   const handlers = (Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]).map((signal) => [signal, () => onSignal(signal)] as const);
