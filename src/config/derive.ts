@@ -112,8 +112,6 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
     ? Math.round(cfg.seed_steps_coef * cfg.num_envs * episodeLength)
     : defaultSeedSteps(episodeLength));
   checkSlicesFit(cfg, episodeLength, seedSteps);
-  // A resumed run may end in seeding: its steps= continues a run already accepted (runs chunked by steps=).
-  if (cfg.resume === null) checkLearningPhase(cfg, seedSteps);
   const pretrainUpdates = cfg.pretrain_updates ?? (cfg.algo === 'tdmpc2' ? seedSteps : 0);
   const bufferSize = Math.min(cfg.buffer_size, replaySlotsForSteps(cfg.steps, episodeLength, cfg.num_envs));
   const slotsForHorizon = cfg.num_envs * (cfg.horizon + 2) * 2;
@@ -175,11 +173,15 @@ function seedStepsSource(cfg: Config, seedSteps: number): string {
 }
 
 /**
- * A run must get past seeding: updates (the pretraining burst included) start with the first
- * vector step after the seed steps, rounded up to whole vector steps of num_envs as both runtimes
- * count them. A shorter run only collected random data and saved an untrained agent, silently.
+ * A fresh run must get past seeding (both runtimes check it before any work; `tdmpc eval` does
+ * not train): updates, the pretraining burst included, start with the first vector step after the
+ * seed steps, rounded up to whole vector steps of num_envs as both runtimes count them. A shorter
+ * run only collected random data and saved an untrained agent, silently. A resumed run may end in
+ * seeding: its steps= continues a run already accepted (runs chunked by steps=).
  */
-function checkLearningPhase(cfg: Config, seedSteps: number): void {
+export function checkLearningPhase(cfg: Config, derived: Derived): void {
+  if (cfg.resume !== null) return;
+  const seedSteps = derived.seedSteps;
   const N = cfg.num_envs;
   const totalSteps = Math.ceil(cfg.steps / N) * N;
   const learnStart = Math.ceil(seedSteps / N) * N;

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { checkReplayHoldsBatch, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
+import { checkLearningPhase, checkReplayHoldsBatch, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { makeTask } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector-env.js';
@@ -98,6 +98,7 @@ async function planRun(cfg: Config, resumeSlots: number | null, resumes: number)
   const task = { name: spec.name, obsDim: probe.obsDim, actionDim: probe.actionDim, episodeLength: probe.maxEpisodeSteps, episodic: spec.episodic };
   probe.dispose();
   const derived = deriveConfig(cfg, task);
+  checkLearningPhase(cfg, derived);
   const layout = WorldModel.layout(new JsEngine(1), worldModelConfigFor(cfg, derived));
   // derived.bufferSize caps replay at the run's length. Shards fill unevenly (a faster actor takes
   // more steps), so while buffer_size allows it every shard may hold up to that whole length:

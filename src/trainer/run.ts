@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { completeSavedConfig, loadConfig, parseOverrides, coerceValue } from '../config/load.js';
-import { checkReplayHoldsBatch, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
+import { checkLearningPhase, checkReplayHoldsBatch, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
 import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine/index.js';
 import { isBuiltinTask, makeTask } from '../envs/registry.js';
@@ -146,6 +146,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     // shrinks them) and keeps what they hold (restoreReplay). Same steps: the saved size exactly.
     const savedCapacity = resumeFrom ? savedRingCapacity(resumeFrom, N) : null;
     const ringCapacity = Math.max(Math.ceil(derived.bufferSize / N), savedCapacity ?? 0);
+    checkLearningPhase(cfg, derived);
     checkReplayHoldsBatch(cfg, derived, N * ringCapacity);
     evalEnv = cfg.eval_episodes > 0 ? await VectorEnv.create(spec, cfg.eval_episodes, envOptions) : null;
     engine = createEngine({ threads: learnerThreads(cfg) });
