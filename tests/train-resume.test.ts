@@ -79,6 +79,32 @@ describe('resume', () => {
     expect(readdirSync(run.dir, { recursive: true }).sort()).toEqual(before);
   });
 
+  it('resume= added to the run\'s own command continues it; algo= and config= that change the run are refused (they were ignored)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-resume-cmd-'));
+    const preset = path.join(dir, 'preset.yaml');
+    writeFileSync(preset, 'horizon: 3\nlog_freq: 50\n');
+    const command = [...TINY, 'algo=tdmpc2', `config=${preset}`, 'steps=150', `work_dir=${dir}`];
+    const run = await runTraining(command);
+    const ckpt = path.join(run.dir, 'checkpoints', 'final.ckpt');
+    // The same command (relative work_dir too) with resume= and more steps.
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(resolveConfig([...command.map((a) => (a.startsWith('work_dir=') ? 'work_dir=.' : a)), `resume=${ckpt}`, 'steps=300']).cfg.steps).toBe(300);
+    } finally {
+      process.chdir(cwd);
+    }
+    const resumed = await runTraining([...command, `resume=${ckpt}`, 'steps=200']);
+    expect(resumed.state.step).toBe(200);
+    const latest = path.join(run.dir, 'checkpoints', 'final.ckpt');
+    await expect(runTraining([`resume=${latest}`, 'algo=bmpc', 'steps=300'])).rejects.toThrow(/^cannot change 'algo' when resuming \(checkpoint has "tdmpc2"\)/);
+    const other = path.join(dir, 'other.yaml');
+    writeFileSync(other, 'horizon: 5\n');
+    await expect(runTraining([`resume=${latest}`, `config=${other}`, 'steps=300'])).rejects.toThrow(
+      new RegExp(`^cannot change 'horizon' when resuming \\(${other} sets 5; checkpoint has 3\\)`));
+    await expect(runTraining([`resume=${latest}`, `work_dir=${path.join(dir, 'elsewhere')}`, 'steps=300'])).rejects.toThrow(/^cannot change 'work_dir' when resuming/);
+  });
+
   it('keeps the eval row at the checkpoint\'s step when the resumed run does not evaluate it again (eval_episodes=0)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-evalrow-'));
     const run = await runTraining([...TINY, 'steps=200', `work_dir=${dir}`]);

@@ -3,7 +3,7 @@
 // Every input is validated before any work starts; a resumed run is restored from its checkpoint.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { completeSavedConfig, loadConfig, parseOverrides, coerceValue } from '../config/load.js';
+import { completeSavedConfig, loadConfig, parseOverrides, coerceValue, readYamlConfig } from '../config/load.js';
 import { checkLearningPhase, checkReplayHoldsBatch, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
 import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine/index.js';
@@ -62,25 +62,33 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
       + 'buffer, so training cannot continue from it; runs that should be resumable keep save_buffer=true (the default)');
   }
   checkSavedAgentFinite(ckpt.sections, cfg.resume, 'resume');
-  const { overrides } = parseOverrides(args);
+  // Continuing a run is usually its own command with resume= added: every key it gives (on the
+  // command line, or in a config= file, which the command line overrides) that equals the
+  // checkpoint's is fine, and only keys that do not change the math may differ. algo= and config=
+  // were skipped here, so algo=bmpc resumed a tdmpc2 run silently as tdmpc2.
+  const { overrides, files } = parseOverrides(args);
+  const given = new Map<string, { value: unknown; source: string }>();
+  for (const f of files) for (const [k, v] of Object.entries(readYamlConfig(f))) given.set(k, { value: v, source: f });
+  for (const [k, v] of Object.entries(overrides)) given.set(k, { value: v, source: 'command line' });
   const merged = { ...completeSavedConfig(saved) } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(overrides)) {
-    if (k === 'algo' || k === 'config') continue;
+  merged.work_dir = resumeWorkDir(saved, cfg.resume);
+  for (const [k, { value: raw, source }] of given) {
+    if (k === 'resume') continue;
+    let value = coerceValue(k, raw, source);
     if (k === 'overwrite') {
-      if (coerceValue(k, v, 'command line') === true) {
+      if (value === true) {
         throw new ConfigError(`overwrite=true starts a fresh run over the run folder, but resume= continues the run of checkpoint '${cfg.resume}': pass one of them`);
       }
       continue;
     }
-    const value = coerceValue(k, v, 'command line');
+    if (k === 'work_dir') value = path.resolve(String(value)); // the folder holding the checkpoint's run folder, absolute
     if (!RESUME_OVERRIDABLE.has(k) && value !== merged[k]) {
-      throw new ConfigError(`cannot change '${k}' when resuming (checkpoint has ${JSON.stringify(merged[k])}); only ${[...RESUME_OVERRIDABLE].join(', ')} may change`);
+      throw new ConfigError(`cannot change '${k}' when resuming (${source === 'command line' ? '' : `${source} sets ${JSON.stringify(value)}; `}checkpoint has ${JSON.stringify(merged[k])}); only ${[...RESUME_OVERRIDABLE].join(', ')} may change`);
     }
     merged[k] = value;
   }
   merged.resume = cfg.resume;
   merged.overwrite = false; // how the checkpoint's run began, not what this one does
-  merged.work_dir = resumeWorkDir(saved, cfg.resume);
   return { cfg: absolute(merged as unknown as Config), resumeFrom: ckpt };
 }
 
