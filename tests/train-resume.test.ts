@@ -97,7 +97,7 @@ describe('resume', () => {
     const resumed = await runTraining([...command, `resume=${ckpt}`, 'steps=200']);
     expect(resumed.state.step).toBe(200);
     const latest = path.join(run.dir, 'checkpoints', 'final.ckpt');
-    await expect(runTraining([`resume=${latest}`, 'algo=bmpc', 'steps=300'])).rejects.toThrow(/^cannot change 'algo' when resuming \(checkpoint has "tdmpc2"\)/);
+    await expect(runTraining([`resume=${latest}`, 'algo=bmpc', 'steps=300'])).rejects.toThrow(/^cannot change 'algo' when resuming \(checkpoint has "tdmpc2"\); .*; leave algo out \(or give the checkpoint's value\) to continue the run, or leave resume= out to start a separate one$/);
     const other = path.join(dir, 'other.yaml');
     writeFileSync(other, 'horizon: 5\n');
     await expect(runTraining([`resume=${latest}`, `config=${other}`, 'steps=300'])).rejects.toThrow(

@@ -83,7 +83,8 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
     }
     if (k === 'work_dir') value = path.resolve(String(value)); // the folder holding the checkpoint's run folder, absolute
     if (!RESUME_OVERRIDABLE.has(k) && value !== merged[k]) {
-      throw new ConfigError(`cannot change '${k}' when resuming (${source === 'command line' ? '' : `${source} sets ${JSON.stringify(value)}; `}checkpoint has ${JSON.stringify(merged[k])}); only ${[...RESUME_OVERRIDABLE].join(', ')} may change`);
+      throw new ConfigError(`cannot change '${k}' when resuming (${source === 'command line' ? '' : `${source} sets ${JSON.stringify(value)}; `}checkpoint has ${JSON.stringify(merged[k])}); only ${[...RESUME_OVERRIDABLE].join(', ')} may change; `
+        + `leave ${k} out (or give the checkpoint's value) to continue the run, or leave resume= out to start a separate one`);
     }
     merged[k] = value;
   }
