@@ -14,7 +14,7 @@ import { UpdateLedger, type RateLimiter } from '../src/runtime/rate-limiter.js';
 import { yieldToEventLoop } from '../src/runtime/atomics.js';
 import type { BlockWriter } from '../src/metrics/block.js';
 import { LOSS_TERMS } from '../src/metrics/layouts.js';
-import type { LearnerInit, LearnerState, LearnerStats } from '../src/runtime/control.js';
+import type { LearnerCheckpointMeta, LearnerInit, LearnerState, LearnerStats } from '../src/runtime/control.js';
 
 type Section = Float32Array | Float64Array | Int32Array | Uint8Array | Uint32Array;
 
@@ -53,6 +53,10 @@ export class Learner {
     this.metrics.begin();
     this.metrics.set(this.slot.updates, this.updates);
     this.metrics.set(this.slot.samples, this.samples);
+    // Fault counts continue over the run: a resumed agent starts from its checkpoint's.
+    const faults = agent.faultTotals();
+    this.metrics.set(this.slot.nonfinite_grads, faults.gradEntries);
+    this.metrics.set(this.slot.reanalysis_nonfinite_scores, faults.reanalysisPlanScores);
     this.metrics.end();
   }
 
@@ -169,15 +173,16 @@ export class Learner {
     await UpdateLedger.waitForInserts(this.header, seq, 100);
   }
 
-  state(meta: { episodes: number; lastReturn: number | null }): LearnerState {
+  state(meta: Omit<LearnerCheckpointMeta, 'written'>): LearnerState {
     return {
       runtime: 'threads', step: this.header.inserts(), updates: this.updates, episodes: meta.episodes, samples: this.samples,
       lastReturn: meta.lastReturn, ledger: this.ledger.state(), sampleRng: this.sampleRng.state(), resumes: this.init.resumes,
+      actorFaults: meta.actorFaults,
     };
   }
 
   /** Writes a checkpoint: agent state, learner state and (save_buffer) the whole replay. */
-  checkpoint(file: string, meta: { episodes: number; lastReturn: number | null; written: string }): string {
+  checkpoint(file: string, meta: LearnerCheckpointMeta): string {
     const { cfg, derived } = this.init;
     const agentState = this.agent.checkpoint();
     const sections: Record<string, Section> = { ...agentState.sections };

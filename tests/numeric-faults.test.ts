@@ -13,28 +13,29 @@ import { Agent } from '../src/agent/agent.js';
 import { evaluate } from '../src/trainer/evaluate.js';
 
 describe('NumericFaultNotes', () => {
-  it('warns only about the faults counted since the last log line', () => {
+  it('warns only about the faults counted since the last log line (from a resumed run\'s counts)', () => {
+    expect(new NumericFaultNotes({ gradEntries: 7, planScores: 1, policyActions: 0 }).since({ gradEntries: 7, planScores: 1, policyActions: 0 })).toBeNull();
     const notes = new NumericFaultNotes();
     expect(notes.since({ gradEntries: 0, planScores: 0, policyActions: 0 })).toBeNull();
-    expect(notes.since({ gradEntries: 12, planScores: 0, policyActions: 0 })).toMatch(/^numeric faults since the last log: 12 NaN\/Inf gradient entries zeroed before the optimizer step \(12 in this process\)\. Training continues/);
+    expect(notes.since({ gradEntries: 12, planScores: 0, policyActions: 0 })).toMatch(/^numeric faults since the last log: 12 NaN\/Inf gradient entries zeroed before the optimizer step \(12 in this run\)\. Training continues/);
     expect(notes.since({ gradEntries: 12, planScores: 0, policyActions: 0 })).toBeNull();
     const both = notes.since({ gradEntries: 15, planScores: 4, policyActions: 0 })!;
-    expect(both).toContain('3 NaN/Inf gradient entries zeroed before the optimizer step (15 in this process)');
-    expect(both).toContain('4 planner candidates with a NaN/Inf score ranked last (4 in this process)');
+    expect(both).toContain('3 NaN/Inf gradient entries zeroed before the optimizer step (15 in this run)');
+    expect(both).toContain('4 planner candidates with a NaN/Inf score ranked last (4 in this run)');
     expect(both).toContain('lower lr');
-    expect(notes.since({ gradEntries: 15, planScores: 4, policyActions: 2 })).toMatch(/^numeric faults since the last log: 2 NaN\/Inf policy actions replaced by the fallback \(2 in this process\)\. Training continues/);
+    expect(notes.since({ gradEntries: 15, planScores: 4, policyActions: 2 })).toMatch(/^numeric faults since the last log: 2 NaN\/Inf policy actions replaced by the fallback \(2 in this run\)\. Training continues/);
   });
 });
 
 describe('DivergenceNotes', () => {
   it('warns once per log line about the divergences since the last one, from a resumed count', () => {
-    const notes = new DivergenceNotes(3); // a resumed synchronous run: 3 reported before its checkpoint
-    expect(notes.since(3, 'run', 'env 0: MuJoCo warning')).toBeNull();
-    expect(notes.since(5, 'run', 'env 1: non-finite reward NaN')).toBe(
+    const notes = new DivergenceNotes(3); // a resumed run: 3 reported before its checkpoint
+    expect(notes.since(3, 'env 0: MuJoCo warning')).toBeNull();
+    expect(notes.since(5, 'env 1: non-finite reward NaN')).toBe(
       '2 environment step(s) diverged in simulation since the last log (5 in this run; the latest: env 1: non-finite reward NaN): '
       + 'each ended its episode at the last valid state and was not stored');
-    expect(notes.since(5, 'run')).toBeNull();
-    expect(new DivergenceNotes().since(1, 'process')).toMatch(/^1 environment step\(s\) diverged in simulation since the last log \(1 in this process: MuJoCo reset the physics, or the observation or reward was not finite\): each ended/);
+    expect(notes.since(5)).toBeNull();
+    expect(new DivergenceNotes().since(1)).toMatch(/^1 environment step\(s\) diverged in simulation since the last log \(1 in this run: MuJoCo reset the physics, or the observation or reward was not finite\): each ended/);
   });
 });
 

@@ -206,6 +206,7 @@ export class Agent {
         reanalyzePlannerRng: this.reanalyzePlanner?.rng.state() ?? null,
         piRng: this.piRng.state(),
         reanalyzedTotal: this.reanalyzedTotal,
+        faults: this.faultTotals(),
         paramCount: this.model.params.length,
       },
       sections: {
@@ -248,8 +249,37 @@ export class Agent {
       setRng(this.reanalyzePlanner.rng, meta.reanalyzePlannerRng);
     }
     this.reanalyzedTotal = (meta.reanalyzedTotal as number) ?? 0;
+    // Fault counts continue over the run (absent in older checkpoints: 0), and lastMetrics shows
+    // them from the first log line, as it did before the checkpoint.
+    const f = { ...ZERO_FAULTS, ...(meta.faults as Partial<AgentFaultTotals> | undefined) };
+    this.updater.nonFiniteGradsTotal = f.gradEntries;
+    this.planner.nonFiniteScores = f.actingPlanScores;
+    if (this.reanalyzePlanner) this.reanalyzePlanner.nonFiniteScores = f.reanalysisPlanScores;
+    this.policyNonFiniteActions.acting = f.policyActions;
+    this.lastMetrics.nonfinite_grads_total = f.gradEntries;
+    this.lastMetrics.plan_nonfinite_scores = f.actingPlanScores;
+    if (this.reanalyzePlanner) this.lastMetrics.reanalysis_nonfinite_scores = f.reanalysisPlanScores;
+    if (f.policyActions > 0) this.lastMetrics.policy_nonfinite_actions = f.policyActions;
+  }
+
+  /** This agent's numeric-fault counts over the run (checkpoints carry them; evaluations count their own). */
+  faultTotals(): AgentFaultTotals {
+    return {
+      gradEntries: this.updater.nonFiniteGradsTotal,
+      actingPlanScores: this.planner.nonFiniteScores,
+      reanalysisPlanScores: this.reanalyzePlanner?.nonFiniteScores ?? 0,
+      policyActions: this.policyNonFiniteActions.acting,
+    };
   }
 }
+
+export interface AgentFaultTotals {
+  gradEntries: number;
+  actingPlanScores: number;
+  reanalysisPlanScores: number;
+  policyActions: number;
+}
+const ZERO_FAULTS: AgentFaultTotals = { gradEntries: 0, actingPlanScores: 0, reanalysisPlanScores: 0, policyActions: 0 };
 
 /**
  * Throws CheckpointError, before any work starts, when a saved model, value target, optimizer moment

@@ -55,7 +55,7 @@ export class Updater {
   readonly info: UpdateInfo = emptyInfo();
   /** Updates completed (drives value/pi frequencies and the RNG counters). */
   updates = 0;
-  /** NaN/Inf gradient entries zeroed over this process's updates (not checkpointed). */
+  /** NaN/Inf gradient entries zeroed over the run's updates (Agent checkpoints carry it). */
   nonFiniteGradsTotal = 0;
   private readonly wH: Float64Array; // [H] rho weights of the world-model terms
   private readonly stride: number; // counters per update

@@ -10,6 +10,7 @@ import type { ReplayBuffer } from '../replay/replay-buffer.js';
 import { replayBytes } from '../replay/replay-buffer.js';
 import { readBlock, sumHistograms, sumScalars, type BlockSnapshot } from './block.js';
 import { ACTOR_LAYOUT, LEARNER_LAYOUT, LOSS_TERMS } from './layouts.js';
+import { NO_ACTOR_FAULTS, type ActorFaultTotals } from '../runtime/control.js';
 
 export interface ScrapeSources {
   header: RunHeader;
@@ -24,7 +25,7 @@ export interface ScrapeSources {
    * process, and the counters must stay cumulative like tdmpc_replay_inserts_total and
    * tdmpc_learner_updates_total, which resume from the checkpoint.
    */
-  resumed?: { envSteps: number; episodes: number };
+  resumed?: { envSteps: number; episodes: number; faults?: ActorFaultTotals };
 }
 
 type Labels = Record<string, string | number>;
@@ -70,6 +71,10 @@ export class RunMetrics {
 
   constructor(readonly src: ScrapeSources) {
     this.learner = readBlock(LEARNER_LAYOUT, src.learnerBlock);
+    // Fault counts, like env steps, continue over the run (the learner's travel in its agent).
+    const faults = { ...NO_ACTOR_FAULTS, ...src.resumed?.faults };
+    this.evalPlanNonFiniteScores = faults.evalPlanScores;
+    this.evalPolicyNonFiniteActions = faults.evalPolicyActions;
     const reg = this.registry;
     const task = src.task;
     const add = (name: string, help: string, type: Kind, values: () => Value[]) => {
@@ -83,14 +88,14 @@ export class RunMetrics {
     const resumed = src.resumed ?? { envSteps: 0, episodes: 0 };
     add('tdmpc_env_steps_total', 'Environment (agent) steps taken by all actors.', 'counter', () => [{ labels: { task }, value: resumed.envSteps + sumActors('env_steps') }]);
     add('tdmpc_episodes_total', 'Episodes finished by all actors.', 'counter', () => [{ labels: { task }, value: resumed.episodes + sumActors('episodes') }]);
-    add('tdmpc_physics_divergences_total', 'Environment steps whose simulation diverged (MuJoCo reset it, or the observation or reward was not finite): each ended its episode at the last valid state and was not stored. Counted since this process started.', 'counter', () => [{ labels: { task }, value: sumActors('physics_divergences') }]);
-    add('tdmpc_plan_nonfinite_scores_total', 'Planner candidate trajectories whose score was NaN/Inf (ranked last, never elites while finite ones exist), by planner (the actors\' acting, the learner\'s reanalysis, the evaluations). Counted since this process started.', 'counter', () => [
-      { labels: { planner: 'acting' }, value: sumActors('plan_nonfinite_scores') },
+    add('tdmpc_physics_divergences_total', 'Environment steps whose simulation diverged (MuJoCo reset it, or the observation or reward was not finite): each ended its episode at the last valid state and was not stored.', 'counter', () => [{ labels: { task }, value: faults.divergences + sumActors('physics_divergences') }]);
+    add('tdmpc_plan_nonfinite_scores_total', 'Planner candidate trajectories whose score was NaN/Inf (ranked last, never elites while finite ones exist), by planner (the actors\' acting, the learner\'s reanalysis, the evaluations).', 'counter', () => [
+      { labels: { planner: 'acting' }, value: faults.planScores + sumActors('plan_nonfinite_scores') },
       { labels: { planner: 'reanalysis' }, value: this.learner.scalar('reanalysis_nonfinite_scores') },
       { labels: { planner: 'eval' }, value: this.evalPlanNonFiniteScores },
     ]);
-    add('tdmpc_policy_nonfinite_actions_total', 'Policy-prior actions (mpc=false acting, policy-only evaluations) whose action or Gaussian was NaN/Inf: each acted from mean 0 and max_std instead, by use (the actors\' acting, the evaluations). Counted since this process started.', 'counter', () => [
-      { labels: { use: 'acting' }, value: sumActors('policy_nonfinite_actions') },
+    add('tdmpc_policy_nonfinite_actions_total', 'Policy-prior actions (mpc=false acting, policy-only evaluations) whose action or Gaussian was NaN/Inf: each acted from mean 0 and max_std instead, by use (the actors\' acting, the evaluations).', 'counter', () => [
+      { labels: { use: 'acting' }, value: faults.policyActions + sumActors('policy_nonfinite_actions') },
       { labels: { use: 'eval' }, value: this.evalPolicyNonFiniteActions },
     ]);
     add('tdmpc_episode_return', 'Returns of finished training episodes.', 'histogram', () => this.actors.length
@@ -122,7 +127,7 @@ export class RunMetrics {
     add('tdmpc_parameter_version', 'Newest published parameter version (= learner updates at publication).', 'gauge', () => [{ value: this.learner.scalar('version') }]);
     add('tdmpc_learner_loss', 'Loss terms of the latest update.', 'gauge', () => Object.entries(LOSS_TERMS).map(([slot, term]) => ({ labels: { term }, value: this.learner.scalar(slot) })));
     add('tdmpc_learner_grad_norm', 'Global gradient norm of the latest update (before clipping).', 'gauge', () => [{ value: this.learner.scalar('grad_norm') }]);
-    add('tdmpc_learner_nonfinite_gradients_total', 'Gradient entries that were NaN/Inf and were zeroed before the optimizer step (world model and policy). Counted since this process started.', 'counter', () => [{ value: this.learner.scalar('nonfinite_grads') }]);
+    add('tdmpc_learner_nonfinite_gradients_total', 'Gradient entries that were NaN/Inf and were zeroed before the optimizer step (world model and policy).', 'counter', () => [{ value: this.learner.scalar('nonfinite_grads') }]);
     add('tdmpc_learner_last_heartbeat_timestamp_seconds', 'Unix time of the learner\'s last update or wait.', 'gauge', () => [{ value: this.learner.scalar('heartbeat_seconds') }]);
     add('tdmpc_update_duration_seconds', 'Duration of one gradient update (sampling included, reanalysis not: see tdmpc_reanalysis_duration_seconds).', 'histogram', () => histogramValues('tdmpc_update_duration_seconds', this.learner.histogram('update_seconds')));
     add('tdmpc_reanalysis_duration_seconds', 'Duration of one lazy reanalysis (re-planning a batch).', 'histogram', () => histogramValues('tdmpc_reanalysis_duration_seconds', this.learner.histogram('reanalysis_seconds')));

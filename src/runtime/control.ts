@@ -90,7 +90,30 @@ export interface LearnerState {
   sampleRng: { seed: number; counter: number };
   /** RunPlan.resumes of the start that wrote the checkpoint; absent in older checkpoints (read as 0). */
   resumes?: number;
+  /** The actors' and evaluations' fault counts over the run so far; absent in older checkpoints (0). */
+  actorFaults?: ActorFaultTotals;
 }
+
+/**
+ * Numeric faults counted outside the learner (its own travel in its agent's checkpoint): the
+ * actors' shared-memory blocks and the evaluation results restart at 0 in every process, so a
+ * checkpoint carries these totals and a resumed run counts on from them.
+ */
+export interface ActorFaultTotals {
+  divergences: number;
+  planScores: number;
+  policyActions: number;
+  evalPlanScores: number;
+  evalPolicyActions: number;
+}
+/** What the main thread knows of the run and adds to the learner's checkpoint. */
+export interface LearnerCheckpointMeta {
+  episodes: number;
+  lastReturn: number | null;
+  actorFaults: ActorFaultTotals;
+  written: string;
+}
+export const NO_ACTOR_FAULTS: ActorFaultTotals = { divergences: 0, planScores: 0, policyActions: 0, evalPlanScores: 0, evalPolicyActions: 0 };
 
 export interface LearnerStats {
   updates: number;
@@ -107,7 +130,7 @@ export interface LearnerApi {
   run(): Promise<LearnerStats>;
   stats(): LearnerStats;
   /** Writes a checkpoint (actors must be paused or stopped, so replay is quiet); returns its path. */
-  checkpoint(file: string, meta: { episodes: number; lastReturn: number | null; written: string }): Promise<string>;
+  checkpoint(file: string, meta: LearnerCheckpointMeta): Promise<string>;
   /** Test hook: the next update throws (a learner failure). */
   injectFault(): void;
 }

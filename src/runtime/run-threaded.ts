@@ -25,7 +25,7 @@ import { worldModelConfigFor } from '../agent/agent.js';
 import { RunLogger } from '../trainer/logger.js';
 import { createRunFolder } from '../trainer/run-folder.js';
 import { RunMetrics } from '../metrics/registry.js';
-import { sumScalars } from '../metrics/block.js';
+import { sumScalars, type BlockSnapshot } from '../metrics/block.js';
 import { MetricsServer } from '../metrics/server.js';
 import { LOSS_TERMS } from '../metrics/layouts.js';
 import { allocateRuntimeBuffers, replayShapeFor, sharedBytes, type BufferPlan } from './buffers.js';
@@ -35,8 +35,8 @@ import { Supervisor } from './supervisor.js';
 import { Evaluator } from './evaluator.js';
 import { ActorFailure, RuntimeError } from './errors.js';
 import { lagQuantiles } from './summary.js';
-import type { LearnerState, RunPlan, LearnerStats, EvalTaskResult } from './control.js';
-import { DivergenceNotes, NumericFaultNotes, evaluationFaultNote } from '../trainer/numeric-faults.js';
+import { NO_ACTOR_FAULTS, type ActorFaultTotals, type LearnerState, type RunPlan, type LearnerStats, type EvalTaskResult } from './control.js';
+import { DivergenceNotes, NumericFaultNotes, evaluationFaultNote, type NumericFaultCounts } from '../trainer/numeric-faults.js';
 
 export interface ThreadedHandle {
   supervisor: Supervisor;
@@ -175,9 +175,11 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     task: cfg.task, algo: cfg.algo, runtime: cfg.runtime, actors: String(cfg.actors), num_envs: String(cfg.num_envs),
     utd_ratio: String(cfg.utd_ratio), model_size: String(cfg.model_size), seed: String(cfg.seed), learner_threads: String(learnerEngineThreads),
   };
+  // The actors' and evaluations' fault counts before this start (their blocks count from 0).
+  const faultBase: ActorFaultTotals = { ...NO_ACTOR_FAULTS, ...state?.actorFaults };
   const metrics = new RunMetrics({
     header, replay, actorBlocks: buffers.actorBlocks, learnerBlock: buffers.learnerBlock, runInfo, task: cfg.task,
-    resumed: state ? { envSteps: state.step, episodes: state.episodes } : undefined,
+    resumed: state ? { envSteps: state.step, episodes: state.episodes, faults: faultBase } : undefined,
   });
   const server = cfg.metrics ? await MetricsServer.start(metrics, cfg['metrics.host'], cfg['metrics.port']) : null;
 
@@ -227,9 +229,23 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     for (const b of actors) if (b.scalar('episodes') > 0 && b.scalar('heartbeat_seconds') > beat) { beat = b.scalar('heartbeat_seconds'); best = b.scalar('last_episode_return'); }
     return best ?? state?.lastReturn ?? null;
   };
+  /** The actors' and evaluations' fault counts over the run (base + this process's blocks). */
+  const actorFaultTotals = (actors = metrics.snapshot().actors): ActorFaultTotals => ({
+    divergences: faultBase.divergences + sumScalars(actors, 'physics_divergences'),
+    planScores: faultBase.planScores + sumScalars(actors, 'plan_nonfinite_scores'),
+    policyActions: faultBase.policyActions + sumScalars(actors, 'policy_nonfinite_actions'),
+    evalPlanScores: metrics.evalPlanNonFiniteScores,
+    evalPolicyActions: metrics.evalPolicyNonFiniteActions,
+  });
+  /** The counts the training warnings follow: the learner's (restored with its agent) and the actors'. */
+  const trainingFaultCounts = (learner: BlockSnapshot, actorTotals: ActorFaultTotals): NumericFaultCounts => ({
+    gradEntries: learner.scalar('nonfinite_grads'),
+    planScores: actorTotals.planScores + learner.scalar('reanalysis_nonfinite_scores'),
+    policyActions: actorTotals.policyActions,
+  });
   const checkpoint = async (name: string): Promise<string> => {
     const file = path.join(ckptDir, name);
-    await supervisor.learnerApi().checkpoint(file, { episodes: header.episodes(), lastReturn: lastReturn(), written: new Date().toISOString() });
+    await supervisor.learnerApi().checkpoint(file, { episodes: header.episodes(), lastReturn: lastReturn(), actorFaults: actorFaultTotals(), written: new Date().toISOString() });
     lastCheckpoint = file;
     return file;
   };
@@ -269,8 +285,9 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
 
     // ---- supervision loop
     let nextLog = state ? Math.floor(state.step / cfg.log_freq) * cfg.log_freq + cfg.log_freq : cfg.log_freq;
-    const divergenceNotes = new DivergenceNotes();
-    const faultNotes = new NumericFaultNotes();
+    const divergenceNotes = new DivergenceNotes(faultBase.divergences);
+    const atStart = metrics.snapshot();
+    const faultNotes = new NumericFaultNotes(trainingFaultCounts(atStart.learner, actorFaultTotals(atStart.actors)));
     let nextCkpt = cfg.checkpoint_freq > 0 ? (state ? Math.floor(state.step / cfg.checkpoint_freq) + 1 : 1) * cfg.checkpoint_freq : Infinity;
     let wallAt = performance.now();
     let stepsAt = header.inserts();
@@ -303,14 +320,15 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         const losses: Record<string, number> = {};
         for (const key of Object.keys(LOSS_TERMS)) losses[key] = learner.scalar(key);
         const ret = lastReturn();
-        const divergences = sumScalars(actors, 'physics_divergences');
-        const diverged = divergenceNotes.since(divergences, 'process');
+        const totals = actorFaultTotals(actors);
+        const divergences = totals.divergences;
+        const diverged = divergenceNotes.since(divergences);
         if (diverged) logger.warn(diverged);
         const nonfiniteGrads = learner.scalar('nonfinite_grads');
-        const planNonfinite = sumScalars(actors, 'plan_nonfinite_scores');
+        const planNonfinite = totals.planScores;
         const reanNonfinite = learner.scalar('reanalysis_nonfinite_scores');
-        const policyNonfinite = sumScalars(actors, 'policy_nonfinite_actions');
-        const faults = faultNotes.since({ gradEntries: nonfiniteGrads, planScores: planNonfinite + reanNonfinite, policyActions: policyNonfinite });
+        const policyNonfinite = totals.policyActions;
+        const faults = faultNotes.since(trainingFaultCounts(learner, totals));
         if (faults) logger.warn(faults);
         logger.metrics(I, 'train', {
           ...losses, grad_norm: learner.scalar('grad_norm'), nonfinite_grads_total: nonfiniteGrads, plan_nonfinite_scores: planNonfinite, reanalysis_nonfinite_scores: reanNonfinite,

@@ -14,7 +14,7 @@ import { evaluate, type EvalEnvs } from './evaluate.js';
 import type { RunLogger } from './logger.js';
 import { UpdateTokens } from './update-tokens.js';
 import { SeedingExpert, type SeedingExpertMode } from '../agent/seeding-expert.js';
-import { DivergenceNotes, NumericFaultNotes, evaluationFaultNote } from './numeric-faults.js';
+import { DivergenceNotes, NumericFaultNotes, agentFaultCounts, evaluationFaultNote } from './numeric-faults.js';
 
 /**
  * Whether the synchronous loop evaluates at the start of the vector step at `step`: every eval_freq
@@ -120,7 +120,7 @@ export class OnlineTrainer {
     // Simulation divergences are reported once per log line (like the threaded runtime's), with the latest's description.
     const divergenceNotes = new DivergenceNotes(st.divergences);
     let lastDivergence = '';
-    const faultNotes = new NumericFaultNotes();
+    const faultNotes = new NumericFaultNotes(agentFaultCounts(agent.faultTotals()));
     /** The metrics line and progress display of the step just taken (every log_freq steps and at the end). */
     const logStep = () => {
       if (st.step % cfg.log_freq >= N && st.step < cfg.steps) return;
@@ -128,9 +128,9 @@ export class OnlineTrainer {
       const sps = ((st.step - stepsAtWall) * 1000) / Math.max(1, now - wallStart);
       wallStart = now;
       stepsAtWall = st.step;
-      const diverged = divergenceNotes.since(st.divergences, 'run', lastDivergence);
+      const diverged = divergenceNotes.since(st.divergences, lastDivergence);
       if (diverged) logger.warn(diverged);
-      const faults = faultNotes.since({ gradEntries: agent.lastMetrics.nonfinite_grads_total ?? 0, planScores: (agent.lastMetrics.plan_nonfinite_scores ?? 0) + (agent.lastMetrics.reanalysis_nonfinite_scores ?? 0), policyActions: agent.policyNonFiniteActions.acting });
+      const faults = faultNotes.since(agentFaultCounts(agent.faultTotals()));
       if (faults) logger.warn(faults);
       logger.metrics(st.step, 'train', { ...agent.lastMetrics, updates: st.updates, episodes: st.episodes, steps_per_s: sps, utd_realized: st.updates / st.step, ...(st.divergences > 0 ? { physics_divergences: st.divergences } : {}), ...(st.lastReturn !== null ? { episode_return: st.lastReturn } : {}) });
       logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`, st.step <= derived.seedSteps ? 'seeding' : null);
