@@ -25,6 +25,14 @@ function withFaults(file: string, edit: (meta: Record<string, unknown>) => void)
   return out;
 }
 const lines = (dir: string) => readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
+/** Every train line after the resume (step 200) shows the checkpoint's totals (the run adds none). */
+function expectTrainLinesCountOn(dir: string): void {
+  const after = lines(dir).filter((l) => Number(l.step) > 200 && l.kind === 'train');
+  expect(after.length).toBeGreaterThan(0);
+  for (const l of after) {
+    expect([l.nonfinite_grads_total, l.plan_nonfinite_scores, l.policy_nonfinite_actions, l.physics_divergences]).toEqual([11, 7, 2, 5]);
+  }
+}
 function sample(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? NaN : Number(line.slice(series.length + 1));
@@ -39,14 +47,7 @@ describe('numeric-fault totals continue after resume=', () => {
       (meta.trainer as Record<string, unknown>).divergences = 5;
     });
     const resumed = await runTraining([`resume=${ckpt}`, 'steps=300']);
-    const after = lines(resumed.dir).filter((l) => Number(l.step) > 200);
-    expect(after.length).toBeGreaterThan(0);
-    for (const l of after) {
-      expect(l.nonfinite_grads_total).toBe(11);
-      expect(l.plan_nonfinite_scores).toBe(7);
-      expect(l.policy_nonfinite_actions).toBe(2);
-      expect(l.physics_divergences).toBe(5);
-    }
+    expectTrainLinesCountOn(resumed.dir);
     const saved = readCheckpoint(path.join(resumed.dir, 'checkpoints', 'final.ckpt')).meta;
     expect((saved.agent as { faults: AgentFaultTotals }).faults).toEqual(AGENT_FAULTS);
   }, 60_000);
@@ -69,14 +70,7 @@ describe('numeric-fault totals continue after resume=', () => {
     expect(sample(atStart, 'tdmpc_policy_nonfinite_actions_total{use="acting"}')).toBe(2);
     expect(sample(atStart, 'tdmpc_policy_nonfinite_actions_total{use="eval"}')).toBe(1);
     expect(sample(atStart, 'tdmpc_learner_nonfinite_gradients_total')).toBe(11);
-    const after = lines(resumed.dir).filter((l) => Number(l.step) > 200 && l.kind === 'train');
-    expect(after.length).toBeGreaterThan(0);
-    for (const l of after) {
-      expect(l.nonfinite_grads_total).toBe(11);
-      expect(l.plan_nonfinite_scores).toBe(7);
-      expect(l.policy_nonfinite_actions).toBe(2);
-      expect(l.physics_divergences).toBe(5);
-    }
+    expectTrainLinesCountOn(resumed.dir);
     const saved = readCheckpoint(resumed.summary!.checkpoint).meta;
     expect((saved.trainer as { actorFaults: ActorFaultTotals }).actorFaults).toEqual(ACTOR_FAULTS);
     expect((saved.agent as { faults: AgentFaultTotals }).faults.gradEntries).toBe(11);
