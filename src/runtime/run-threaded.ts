@@ -268,6 +268,11 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     const learnerRun = supervisor.runLearner();
     learnerRun.then((s) => { learnerStats = s; }, () => undefined);
 
+    // Warnings report faults beyond the counts at this start (a resumed learner holds its checkpoint's).
+    const divergenceNotes = new DivergenceNotes(faultBase.divergences);
+    const atStart = metrics.snapshot();
+    const faultNotes = new NumericFaultNotes(trainingFaultCounts(atStart.learner, actorFaultTotals(atStart.actors)));
+
     // An evaluation is due every eval_freq steps and reads the snapshot when it starts: it is
     // logged at its due step if it starts within 5% of eval_freq of it (supervision ticks), else
     // at the step it actually started (the previous evaluation was still running).
@@ -285,9 +290,6 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
 
     // ---- supervision loop
     let nextLog = state ? Math.floor(state.step / cfg.log_freq) * cfg.log_freq + cfg.log_freq : cfg.log_freq;
-    const divergenceNotes = new DivergenceNotes(faultBase.divergences);
-    const atStart = metrics.snapshot();
-    const faultNotes = new NumericFaultNotes(trainingFaultCounts(atStart.learner, actorFaultTotals(atStart.actors)));
     let nextCkpt = cfg.checkpoint_freq > 0 ? (state ? Math.floor(state.step / cfg.checkpoint_freq) + 1 : 1) * cfg.checkpoint_freq : Infinity;
     let wallAt = performance.now();
     let stepsAt = header.inserts();
