@@ -28,7 +28,7 @@ import { CliError } from '../errors.js';
 import { positiveFlag, type BenchArgs } from './index.js';
 import { runTraining } from '../trainer/run.js';
 import type { ThreadedHandle } from '../runtime/run-threaded.js';
-import { coresLeftByActors } from '../config/derive.js';
+import { coresLeftByActors, wholeVectorSteps } from '../config/derive.js';
 import { sumHistograms, sumScalars, type BlockSnapshot } from '../metrics/block.js';
 
 export const USAGE = 'tdmpc bench runtime [--task cartpole-swingup] [--actors 1] [--steps 400] [--seed-steps 200] [--utd 1] [--size 1] '
@@ -106,7 +106,7 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
     'metrics=false', 'progress=false', 'overwrite=true', `work_dir=${work}`,
   ];
   const N = envs;
-  const learnStart = Math.ceil(seedSteps / N) * N;
+  const learnStart = wholeVectorSteps(seedSteps, N);
   if (learnStart >= steps) throw new CliError(`--steps (${steps}) must exceed the seed steps (${learnStart}) to leave a learning phase to time`);
   const log = (s: string) => { if (!args.json) console.log(s); else console.error(s); };
 

@@ -166,6 +166,11 @@ function checkSlicesFit(cfg: Config, episodeLength: number, seedSteps: number): 
     (cfg.seed_steps !== null && cfg.seed_steps_coef === 0 && defaultFits ? ', or leave it unset for the default max(1000, 5 x episode_length)' : ''));
 }
 
+/** `steps` rounded up to whole vector steps: both runtimes advance num_envs steps at a time. */
+export function wholeVectorSteps(steps: number, numEnvs: number): number {
+  return Math.ceil(steps / numEnvs) * numEnvs;
+}
+
 /** Where the run's seed_steps came from, for messages. */
 function seedStepsSource(cfg: Config, seedSteps: number): string {
   return cfg.seed_steps !== null ? `seed_steps=${seedSteps}`
@@ -183,8 +188,8 @@ export function checkLearningPhase(cfg: Config, derived: Derived): void {
   if (cfg.resume !== null) return;
   const seedSteps = derived.seedSteps;
   const N = cfg.num_envs;
-  const totalSteps = Math.ceil(cfg.steps / N) * N;
-  const learnStart = Math.ceil(seedSteps / N) * N;
+  const totalSteps = wholeVectorSteps(cfg.steps, N);
+  const learnStart = wholeVectorSteps(seedSteps, N);
   if (totalSteps > learnStart) return;
   const envs = N * (cfg.runtime === 'threads' ? cfg.actors : 1);
   const lowest = envs * cfg.horizon + 1; // checkSlicesFit's floor

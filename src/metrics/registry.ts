@@ -68,13 +68,15 @@ export class RunMetrics {
   evalPolicyNonFiniteActions = 0;
   private actors: BlockSnapshot[] = [];
   private learner: BlockSnapshot;
+  /** The actors' fault counts before this start (their blocks count from 0 in every process). */
+  private readonly faultsBefore: ActorFaultTotals;
 
   constructor(readonly src: ScrapeSources) {
     this.learner = readBlock(LEARNER_LAYOUT, src.learnerBlock);
     // Fault counts, like env steps, continue over the run (the learner's travel in its agent).
-    const faults = { ...NO_ACTOR_FAULTS, ...src.resumed?.faults };
-    this.evalPlanNonFiniteScores = faults.evalPlanScores;
-    this.evalPolicyNonFiniteActions = faults.evalPolicyActions;
+    this.faultsBefore = { ...NO_ACTOR_FAULTS, ...src.resumed?.faults };
+    this.evalPlanNonFiniteScores = this.faultsBefore.evalPlanScores;
+    this.evalPolicyNonFiniteActions = this.faultsBefore.evalPolicyActions;
     const reg = this.registry;
     const task = src.task;
     const add = (name: string, help: string, type: Kind, values: () => Value[]) => {
@@ -88,14 +90,14 @@ export class RunMetrics {
     const resumed = src.resumed ?? { envSteps: 0, episodes: 0 };
     add('tdmpc_env_steps_total', 'Environment (agent) steps taken by all actors.', 'counter', () => [{ labels: { task }, value: resumed.envSteps + sumActors('env_steps') }]);
     add('tdmpc_episodes_total', 'Episodes finished by all actors.', 'counter', () => [{ labels: { task }, value: resumed.episodes + sumActors('episodes') }]);
-    add('tdmpc_physics_divergences_total', 'Environment steps whose simulation diverged (MuJoCo reset it, or the observation or reward was not finite): each ended its episode at the last valid state and was not stored.', 'counter', () => [{ labels: { task }, value: faults.divergences + sumActors('physics_divergences') }]);
+    add('tdmpc_physics_divergences_total', 'Environment steps whose simulation diverged (MuJoCo reset it, or the observation or reward was not finite): each ended its episode at the last valid state and was not stored.', 'counter', () => [{ labels: { task }, value: this.actorFaultTotals().divergences }]);
     add('tdmpc_plan_nonfinite_scores_total', 'Planner candidate trajectories whose score was NaN/Inf (ranked last, never elites while finite ones exist), by planner (the actors\' acting, the learner\'s reanalysis, the evaluations).', 'counter', () => [
-      { labels: { planner: 'acting' }, value: faults.planScores + sumActors('plan_nonfinite_scores') },
+      { labels: { planner: 'acting' }, value: this.actorFaultTotals().planScores },
       { labels: { planner: 'reanalysis' }, value: this.learner.scalar('reanalysis_nonfinite_scores') },
       { labels: { planner: 'eval' }, value: this.evalPlanNonFiniteScores },
     ]);
     add('tdmpc_policy_nonfinite_actions_total', 'Policy-prior actions (mpc=false acting, policy-only evaluations) whose action or Gaussian was NaN/Inf: each acted from mean 0 and max_std instead, by use (the actors\' acting, the evaluations).', 'counter', () => [
-      { labels: { use: 'acting' }, value: faults.policyActions + sumActors('policy_nonfinite_actions') },
+      { labels: { use: 'acting' }, value: this.actorFaultTotals().policyActions },
       { labels: { use: 'eval' }, value: this.evalPolicyNonFiniteActions },
     ]);
     add('tdmpc_episode_return', 'Returns of finished training episodes.', 'histogram', () => this.actors.length
@@ -176,5 +178,21 @@ export class RunMetrics {
   snapshot(): { actors: BlockSnapshot[]; learner: BlockSnapshot } {
     this.refresh();
     return { actors: this.actors, learner: this.learner };
+  }
+
+  /**
+   * The actors' and evaluations' fault counts over the run: the counts before this start plus the
+   * actor blocks (of the last refresh, or `actors` when given) and this start's evaluation results.
+   * /metrics, metrics.jsonl and checkpoints all read them here.
+   */
+  actorFaultTotals(actors: BlockSnapshot[] = this.actors): ActorFaultTotals {
+    const before = this.faultsBefore;
+    return {
+      divergences: before.divergences + sumScalars(actors, 'physics_divergences'),
+      planScores: before.planScores + sumScalars(actors, 'plan_nonfinite_scores'),
+      policyActions: before.policyActions + sumScalars(actors, 'policy_nonfinite_actions'),
+      evalPlanScores: this.evalPlanNonFiniteScores,
+      evalPolicyActions: this.evalPolicyNonFiniteActions,
+    };
   }
 }

@@ -18,6 +18,7 @@
 // blocked by it (which would deadlock: the learner needs that step to start). With several actors
 // in flight the actors' side can overshoot by another (actors - 1) x N x utd.
 import { UpdateTokens } from '../trainer/update-tokens.js';
+import { wholeVectorSteps } from '../config/derive.js';
 import { waitWhileEqual, yieldToEventLoop } from './atomics.js';
 import { kUpdates, kInsertSeq, type RunHeader } from './header.js';
 
@@ -41,7 +42,7 @@ export class RateLimiter {
 
   constructor(readonly opts: RateLimiterOptions) {
     const N = opts.numEnvs;
-    this.learnStart = Math.ceil(opts.seedSteps / N) * N;
+    this.learnStart = wholeVectorSteps(opts.seedSteps, N);
     this.band = Math.max(opts.errorBand, Math.ceil(opts.utdRatio * N));
     this.finalUpdates = this.exactTarget(opts.totalSteps);
   }

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { checkLearningPhase, checkReplayHoldsBatch, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
+import { checkLearningPhase, checkReplayHoldsBatch, wholeVectorSteps, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { makeTask } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector-env.js';
@@ -35,7 +35,7 @@ import { Supervisor } from './supervisor.js';
 import { Evaluator } from './evaluator.js';
 import { ActorFailure, RuntimeError } from './errors.js';
 import { lagQuantiles } from './summary.js';
-import { NO_ACTOR_FAULTS, type ActorFaultTotals, type LearnerState, type RunPlan, type LearnerStats, type EvalTaskResult } from './control.js';
+import { type ActorFaultTotals, type LearnerState, type RunPlan, type LearnerStats, type EvalTaskResult } from './control.js';
 import { DivergenceNotes, NumericFaultNotes, evaluationFaultNote, type NumericFaultCounts } from '../trainer/numeric-faults.js';
 
 export interface ThreadedHandle {
@@ -119,7 +119,7 @@ async function planRun(cfg: Config, resumeSlots: number | null, resumes: number)
     throw new ConfigError(`buffer_size (${cfg.buffer_size}) split over ${shape.numRings} rings (actors x num_envs) leaves ${shape.ringCapacity} slots per ring, too few for slices of horizon+1 = ${cfg.horizon + 1} steps; raise buffer_size to at least ${shape.numRings * (cfg.horizon + 3)}`);
   }
   const N = cfg.num_envs;
-  const totalSteps = Math.ceil(cfg.steps / N) * N;
+  const totalSteps = wholeVectorSteps(cfg.steps, N);
   const limiter: RateLimiterOptions = {
     utdRatio: cfg.utd_ratio, numEnvs: N, seedSteps: derived.seedSteps, pretrainUpdates: derived.pretrainUpdates,
     errorBand: cfg.utd_error_band, totalSteps,
@@ -175,11 +175,9 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     task: cfg.task, algo: cfg.algo, runtime: cfg.runtime, actors: String(cfg.actors), num_envs: String(cfg.num_envs),
     utd_ratio: String(cfg.utd_ratio), model_size: String(cfg.model_size), seed: String(cfg.seed), learner_threads: String(learnerEngineThreads),
   };
-  // The actors' and evaluations' fault counts before this start (their blocks count from 0).
-  const faultBase: ActorFaultTotals = { ...NO_ACTOR_FAULTS, ...state?.actorFaults };
   const metrics = new RunMetrics({
     header, replay, actorBlocks: buffers.actorBlocks, learnerBlock: buffers.learnerBlock, runInfo, task: cfg.task,
-    resumed: state ? { envSteps: state.step, episodes: state.episodes, faults: faultBase } : undefined,
+    resumed: state ? { envSteps: state.step, episodes: state.episodes, faults: state.actorFaults } : undefined,
   });
   const server = cfg.metrics ? await MetricsServer.start(metrics, cfg['metrics.host'], cfg['metrics.port']) : null;
 
@@ -229,14 +227,6 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     for (const b of actors) if (b.scalar('episodes') > 0 && b.scalar('heartbeat_seconds') > beat) { beat = b.scalar('heartbeat_seconds'); best = b.scalar('last_episode_return'); }
     return best ?? state?.lastReturn ?? null;
   };
-  /** The actors' and evaluations' fault counts over the run (base + this process's blocks). */
-  const actorFaultTotals = (actors = metrics.snapshot().actors): ActorFaultTotals => ({
-    divergences: faultBase.divergences + sumScalars(actors, 'physics_divergences'),
-    planScores: faultBase.planScores + sumScalars(actors, 'plan_nonfinite_scores'),
-    policyActions: faultBase.policyActions + sumScalars(actors, 'policy_nonfinite_actions'),
-    evalPlanScores: metrics.evalPlanNonFiniteScores,
-    evalPolicyActions: metrics.evalPolicyNonFiniteActions,
-  });
   /** The counts the training warnings follow: the learner's (restored with its agent) and the actors'. */
   const trainingFaultCounts = (learner: BlockSnapshot, actorTotals: ActorFaultTotals): NumericFaultCounts => ({
     gradEntries: learner.scalar('nonfinite_grads'),
@@ -245,7 +235,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   });
   const checkpoint = async (name: string): Promise<string> => {
     const file = path.join(ckptDir, name);
-    await supervisor.learnerApi().checkpoint(file, { episodes: header.episodes(), lastReturn: lastReturn(), actorFaults: actorFaultTotals(), written: new Date().toISOString() });
+    await supervisor.learnerApi().checkpoint(file, { episodes: header.episodes(), lastReturn: lastReturn(), actorFaults: metrics.actorFaultTotals(metrics.snapshot().actors), written: new Date().toISOString() });
     lastCheckpoint = file;
     return file;
   };
@@ -269,9 +259,10 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     learnerRun.then((s) => { learnerStats = s; }, () => undefined);
 
     // Warnings report faults beyond the counts at this start (a resumed learner holds its checkpoint's).
-    const divergenceNotes = new DivergenceNotes(faultBase.divergences);
     const atStart = metrics.snapshot();
-    const faultNotes = new NumericFaultNotes(trainingFaultCounts(atStart.learner, actorFaultTotals(atStart.actors)));
+    const totalsAtStart = metrics.actorFaultTotals(atStart.actors);
+    const divergenceNotes = new DivergenceNotes(totalsAtStart.divergences);
+    const faultNotes = new NumericFaultNotes(trainingFaultCounts(atStart.learner, totalsAtStart));
 
     // An evaluation is due every eval_freq steps and reads the snapshot when it starts: it is
     // logged at its due step if it starts within 5% of eval_freq of it (supervision ticks), else
@@ -322,7 +313,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         const losses: Record<string, number> = {};
         for (const key of Object.keys(LOSS_TERMS)) losses[key] = learner.scalar(key);
         const ret = lastReturn();
-        const totals = actorFaultTotals(actors);
+        const totals = metrics.actorFaultTotals(actors);
         const divergences = totals.divergences;
         const diverged = divergenceNotes.since(divergences);
         if (diverged) logger.warn(diverged);

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { completeSavedConfig, loadConfig, parseOverrides, coerceValue, readYamlConfig } from '../config/load.js';
-import { checkLearningPhase, checkReplayHoldsBatch, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
+import { checkLearningPhase, checkReplayHoldsBatch, deriveConfig, wholeVectorSteps, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
 import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine/index.js';
 import { isBuiltinTask, makeTask } from '../envs/registry.js';
@@ -106,7 +106,7 @@ function updatesOwed(cfg: Config, meta: Record<string, unknown>): number {
   const N = cfg.num_envs;
   const limiter = new RateLimiter({
     utdRatio: cfg.utd_ratio, numEnvs: N, seedSteps: derived.seedSteps, pretrainUpdates: derived.pretrainUpdates,
-    errorBand: cfg.utd_error_band, totalSteps: Math.ceil(cfg.steps / N) * N,
+    errorBand: cfg.utd_error_band, totalSteps: wholeVectorSteps(cfg.steps, N),
   });
   return Math.max(0, limiter.finalUpdates - trainer.updates);
 }
