@@ -70,4 +70,18 @@ describe('training smoke runs', () => {
       for (const l of evals) expect(Number.isFinite(Number(l.split(',')[1]))).toBe(true);
     }, 60_000);
   }
+
+  // Benchmarks time the synchronous loop's learning phase from this hook (tdmpc bench runtime).
+  it('sync: afterStep sees every vector step with the updates made so far', async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-smoke-after-step-'));
+    const seen: [number, number][] = [];
+    await runTraining(['task=cartpole-balance', 'steps=300', `work_dir=${work}`, 'pretrain_updates=20', 'num_envs=2', 'eval_episodes=0', ...TINY.filter((a) => !a.startsWith('eval_'))], {
+      afterStep: (step, updates) => { seen.push([step, updates]); },
+    });
+    expect(seen.map(([step]) => step)).toEqual(Array.from({ length: 150 }, (_, k) => 2 * (k + 1)));
+    // No update until seeding ends at 100; the next step makes the burst and its own 2.
+    expect(seen.filter(([step]) => step <= 100).every(([, updates]) => updates === 0)).toBe(true);
+    expect(seen[50]).toEqual([102, 22]);
+    expect(seen[seen.length - 1]).toEqual([300, 220]);
+  });
 });

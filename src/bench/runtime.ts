@@ -140,15 +140,9 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const syncOnce = async () => {
     log(`bench runtime: sync with ${syncThreads} engine threads ...`);
     let sa: Mark | null = null;
-    let step = 0;
     const sync = await runTraining([...common, 'runtime=sync', `learner_threads=${syncThreads}`], {
-      shouldStop: () => {
-        // Until learning starts this is called once per vector step (no updates, no evaluations
-        // here), so the count is exact up to sa; later calls also come from inside runs of updates.
-        step += N;
-        if (!sa && step >= learnStart) sa = mark(step, 0); // no update before S0 (target(S0) = 0)
-        return false;
-      },
+      // The window opens after the step that reaches learnStart (its updates: none, target(S0) = 0).
+      afterStep: (step, updates) => { if (!sa && step >= learnStart) sa = mark(step, updates); },
     });
     const sb = mark(sync.state.step, sync.state.updates);
     const first = sa as Mark | null;

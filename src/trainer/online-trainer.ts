@@ -53,6 +53,8 @@ export interface TrainerState {
 export interface TrainerHooks {
   /** Called after every vector step, every step of an evaluation and every ~50 ms of a run of updates; return true to stop (e.g. Ctrl-C). */
   shouldStop?: () => boolean;
+  /** Called after every vector step and its updates, with the step and update counts (benchmarks time windows with it). */
+  afterStep?: (step: number, updates: number) => void;
   /** Called when a checkpoint is due (episode boundaries of all envs only, for exact resume). */
   checkpoint?: (state: TrainerState) => void;
 }
@@ -204,6 +206,7 @@ export class OnlineTrainer {
       }
 
       // ---- bookkeeping
+      hooks.afterStep?.(st.step, st.updates);
       logStep();
       // Checkpoints only where every env just finished an episode, so resume is exact; none at the
       // last step, whose checkpoint is the caller's final one.

@@ -122,6 +122,8 @@ function checkStepsLeft(cfg: Config, meta: Record<string, unknown>): void {
 export interface RunOptions {
   /** Polled after every vector step; true stops the run gracefully (with a checkpoint). */
   shouldStop?: () => boolean;
+  /** runtime=sync: called after every vector step and its updates (TrainerHooks.afterStep). */
+  afterStep?: (step: number, updates: number) => void;
   /** runtime=threads: called once all threads run (tests reach the supervisor through it). */
   onThreadsStart?: ThreadedOptions['onStart'];
 }
@@ -188,6 +190,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     const t0 = Date.now();
     const final = await trainer.train({
       shouldStop: options.shouldStop,
+      afterStep: options.afterStep,
       checkpoint: (st) => { save(st, `step-${st.step}.ckpt`); },
     });
     const complete = final.step >= cfg.steps && !(final.updatesOwed ?? 0);
