@@ -35,7 +35,7 @@ export class MetricsServer {
       const onError = (err: NodeJS.ErrnoException) => {
         server.off('listening', onListening);
         if (err.code === 'EADDRINUSE') {
-          reject(new ConfigError(`metrics.port ${port} on ${host} is already in use (another tdmpc run or exporter?); pick a free one, e.g. metrics.port=${port + 1}, or turn metrics off with metrics=false`));
+          reject(new ConfigError(`metrics.port ${port} on ${host} is already in use (another tdmpc run or exporter?); pick a free one, e.g. metrics.port=${port + 1} (for several runs at once, metrics.port=0 lets the system pick one and the start-up line shows it), or turn metrics off with metrics=false`));
         } else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EACCES') {
           reject(new ConfigError(`cannot serve metrics on ${host}:${port} (${err.code}); set metrics.host to a local address such as 127.0.0.1, or metrics=false`));
         } else {
