@@ -48,6 +48,12 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`tdmpc: ${err.message}`);
       return 2;
     }
+    // A threaded run that failed (src/runtime/errors.ts): its message says what failed, where the
+    // last checkpoint is and how to continue; a stack trace would bury that.
+    if (err instanceof Error && ['RuntimeError', 'LearnerFailure', 'ActorFailure'].includes(err.name)) {
+      console.error(`tdmpc: ${err.message}`);
+      return 1;
+    }
     throw err;
   }
 }

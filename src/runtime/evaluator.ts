@@ -5,6 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { workerFile } from './paths.js';
+import { RuntimeError } from './errors.js';
 import type { EvalTask, EvalTaskResult, RunPlan } from './control.js';
 import type { SnapshotBuffers } from './param-snapshot.js';
 
@@ -26,9 +27,17 @@ export class Evaluator {
     });
   }
 
-  /** Builds the pool thread's agent and environments now (actors/eval-worker.ts warmUp). */
+  /**
+   * Builds the pool thread's agent and environments now (actors/eval-worker.ts warmUp). A failure
+   * (e.g. a task_module that throws in worker threads) is a RuntimeError naming this thread: the
+   * error piscina hands back is a copy that has lost its class.
+   */
   async warmUp(): Promise<void> {
-    await this.pool.run(null, { name: 'warmUp' });
+    try {
+      await this.pool.run(null, { name: 'warmUp' });
+    } catch (err) {
+      throw new RuntimeError(`the evaluation thread could not be built: ${(err as Error)?.message ?? String(err)}`);
+    }
   }
 
   get busy(): boolean {

@@ -182,8 +182,9 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   const server = cfg.metrics ? await MetricsServer.start(metrics, cfg['metrics.host'], cfg['metrics.port']) : null;
 
   const say = (line: string) => { if (cfg.progress) console.log(line); };
+  let discardRunFolder: () => void;
   try {
-    createRunFolder(cfg, dir, derived);
+    discardRunFolder = createRunFolder(cfg, dir, derived);
   } catch (err) {
     await server?.close();
     throw err;
@@ -394,7 +395,8 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     let where = lastCheckpoint ? `the last checkpoint is ${lastCheckpoint} (continue with resume=${lastCheckpoint})` : 'no checkpoint was written';
-    if (err instanceof ActorFailure) {
+    // Actors that never took a step of this start (e.g. they cannot be built) leave nothing to keep.
+    if (err instanceof ActorFailure && (header.inserts() > (state?.step ?? 0) || header.updates() > (state?.updates ?? 0))) {
       // The learner is fine: stop the actors and keep what it has learned.
       try {
         await supervisor.stopActors(10_000);
@@ -402,6 +404,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         where = `checkpoint ${file} (continue with resume=${file})`;
       } catch { /* keep the previous checkpoint */ }
     }
+    discardRunFolder(); // a run that failed before any result (e.g. a worker that cannot be built) leaves nothing behind
     if (err instanceof RuntimeError) throw new (err.constructor as typeof RuntimeError)(`${message}; the run stopped; ${where}`);
     throw err;
   } finally {

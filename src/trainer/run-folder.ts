@@ -1,7 +1,7 @@
 // The run folder, <work_dir>/<task>/<algo>/<exp_name>/seed-<seed>: checked before any work starts
 // (it can be created, and a fresh run would not clobber an earlier run's results), then created
 // by whichever runtime trains. Both runtimes share this, so they refuse and write the same things.
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { renderConfigYaml } from '../config/render.js';
@@ -30,6 +30,22 @@ function checkCreatable(cfg: Config, dir: string): void {
   }
 }
 
+/**
+ * Whether metrics.jsonl holds a line of training or evaluation metrics. Event lines alone (actor
+ * crashes, logged as they happen) are what a run that failed at its start leaves: no results.
+ */
+function holdsRunMetrics(file: string): boolean {
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.length === 0) continue;
+    try {
+      if ((JSON.parse(line) as { event?: unknown }).event === undefined) return true;
+    } catch {
+      return true; // not ours to judge: keep it
+    }
+  }
+  return false;
+}
+
 /** What an earlier run left in the folder that a fresh run would overwrite or mix with its own. */
 function earlierResults(dir: string): string[] {
   const found: string[] = [];
@@ -39,7 +55,7 @@ function earlierResults(dir: string): string[] {
     if (rows > 0) found.push(`eval.csv with ${rows} evaluation(s)`);
   }
   const metricsJsonl = path.join(dir, 'metrics.jsonl');
-  if (existsSync(metricsJsonl) && statSync(metricsJsonl).size > 0) found.push('metrics.jsonl');
+  if (existsSync(metricsJsonl) && holdsRunMetrics(metricsJsonl)) found.push('metrics.jsonl');
   const ckptDir = path.join(dir, 'checkpoints');
   if (existsSync(ckptDir) && statSync(ckptDir).isDirectory()) {
     const ckpts = readdirSync(ckptDir).filter((f) => f.endsWith('.ckpt'));
@@ -70,8 +86,9 @@ export function checkRunFolder(cfg: Config): void {
  * Creates the run folder (removing an earlier run's results first when overwrite=true starts a
  * fresh run over it) and writes the resolved config. Folders are made one level at a time: Node's
  * recursive mkdirSync never returns on a path under /proc (ENOENT there is retried forever).
+ * Returns what a failing run calls so that it leaves nothing half-written (discardIfNoResults).
  */
-export function createRunFolder(cfg: Config, dir: string, derived: unknown): void {
+export function createRunFolder(cfg: Config, dir: string, derived: unknown): () => void {
   const missing: string[] = [];
   for (let d = dir; !existsSync(d); d = path.dirname(d)) missing.unshift(d);
   for (const d of missing) {
@@ -85,4 +102,21 @@ export function createRunFolder(cfg: Config, dir: string, derived: unknown): voi
     for (const name of ['eval.csv', 'metrics.jsonl', 'checkpoints']) rmSync(path.join(dir, name), { recursive: true, force: true });
   }
   writeFileSync(path.join(dir, 'config.yaml'), renderConfigYaml(cfg, `# Resolved config of this run (tdmpc-runtime). Derived: ${JSON.stringify(derived)}`));
+  return () => discardIfNoResults(cfg, dir, missing);
+}
+
+/**
+ * After a fresh run failed (a worker that cannot be built, a task that throws): when it wrote no
+ * result yet (no evaluation row, metrics line or checkpoint), removes what it did write (config.yaml,
+ * the empty logs, an empty checkpoints/) and the folders it created. A resumed run's folder, or one
+ * holding results, stays as it is. Never throws: the run's own error is what the user must see.
+ */
+function discardIfNoResults(cfg: Config, dir: string, created: readonly string[]): void {
+  try {
+    if (cfg.resume !== null || !existsSync(dir) || earlierResults(dir).length > 0) return;
+    for (const name of ['config.yaml', 'eval.csv', 'metrics.jsonl']) rmSync(path.join(dir, name), { force: true });
+    const ckptDir = path.join(dir, 'checkpoints');
+    if (existsSync(ckptDir) && readdirSync(ckptDir).length === 0) rmdirSync(ckptDir);
+    for (let i = created.length - 1; i >= 0 && readdirSync(created[i]!).length === 0; i--) rmdirSync(created[i]!);
+  } catch { /* best effort */ }
 }

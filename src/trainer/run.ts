@@ -148,6 +148,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
   // Released however the run ends: a refusal or failure mid-setup must not keep native threads.
   let evalEnv: VectorEnv | null = null;
   let engine: ReturnType<typeof createEngine> | null = null;
+  let discardRunFolder: (() => void) | null = null;
   try {
     const derived = deriveConfig(cfg, {
       name: spec.name, obsDim: env.obsDim, actionDim: env.actionDim, episodeLength: env.maxEpisodeSteps, episodic: spec.episodic,
@@ -174,7 +175,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
       const mb = replayBytes(replay.shape) / 2 ** 20;
       console.log(`tdmpc train ${cfg.task} | algo ${cfg.algo} | engine ${engine.name}/${engine.simd} x${engine.threads} | ${agent.model.store.trainableLength.toLocaleString()} params | replay ${replay.shape.numRings * replay.shape.ringCapacity} slots (${mb.toFixed(1)} MiB) | seed steps ${derived.seedSteps} | ${dir}`);
     }
-    createRunFolder(cfg, dir, derived);
+    discardRunFolder = createRunFolder(cfg, dir, derived);
     const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? { step: state.step, reevaluatesStep: cfg.eval_episodes > 0 && evaluatesAtStep(cfg, state.step) } : null);
     const trainer = new OnlineTrainer(cfg, derived, env, { env: evalEnv ?? env, count: state ? Math.ceil(state.step / cfg.eval_freq) : 0 }, agent, replay, logger, state);
 
@@ -199,6 +200,9 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
       console.log(`done: ${final.step} env steps, ${final.updates} updates (utd ${(final.updates / Math.max(1, final.step)).toFixed(3)}) in ${((Date.now() - t0) / 1000).toFixed(0)} s; checkpoint ${file}`);
     }
     return { dir, state: final, config: cfg, derived };
+  } catch (err) {
+    discardRunFolder?.(); // a run that failed before any result leaves nothing behind
+    throw err;
   } finally {
     evalEnv?.dispose();
     engine?.dispose();
