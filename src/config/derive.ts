@@ -156,14 +156,24 @@ function checkSlicesFit(cfg: Config, episodeLength: number, seedSteps: number): 
     const source = cfg.episode_length !== null ? `episode_length=${episodeLength}` : `the task's episode length (${episodeLength} steps)`;
     throw new ConfigError(`${source} is shorter than horizon=${H}: no episode holds a training slice of horizon+1 = ${H + 1} observations; lower horizon to at most ${episodeLength}${cfg.episode_length !== null ? ' or raise episode_length' : ''}`);
   }
-  const envs = cfg.num_envs * (cfg.runtime === 'threads' ? cfg.actors : 1);
+  const envs = seedingEnvs(cfg);
   const perEnv = Math.ceil(seedSteps / envs);
   if (perEnv >= H + 1) return;
   const envWords = `${envs} env(s)${cfg.runtime === 'threads' ? ' (actors x num_envs)' : ''}`;
   const source = seedStepsSource(cfg, seedSteps);
   const defaultFits = Math.ceil(defaultSeedSteps(episodeLength) / envs) >= H + 1;
-  throw new ConfigError(`${source} spread over ${envWords} leaves ${perEnv} step(s) per env when updates start, but a training slice needs horizon+1 = ${H + 1} consecutive steps of one env; set seed_steps to at least ${envs * H + 1}` +
+  throw new ConfigError(`${source} spread over ${envWords} leaves ${perEnv} step(s) per env when updates start, but a training slice needs horizon+1 = ${H + 1} consecutive steps of one env; set seed_steps to at least ${lowestSeedSteps(cfg)}` +
     (cfg.seed_steps !== null && cfg.seed_steps_coef === 0 && defaultFits ? ', or leave it unset for the default max(1000, 5 x episode_length)' : ''));
+}
+
+/** The envs the seed steps are spread over: num_envs, of every actor in the threaded runtime. */
+function seedingEnvs(cfg: Config): number {
+  return cfg.num_envs * (cfg.runtime === 'threads' ? cfg.actors : 1);
+}
+
+/** The fewest seed steps that give every env horizon+1 steps before the first update (checkSlicesFit). */
+function lowestSeedSteps(cfg: Config): number {
+  return seedingEnvs(cfg) * cfg.horizon + 1;
 }
 
 /** `steps` rounded up to whole vector steps: both runtimes advance num_envs steps at a time. */
@@ -191,9 +201,7 @@ export function checkLearningPhase(cfg: Config, derived: Derived): void {
   const totalSteps = wholeVectorSteps(cfg.steps, N);
   const learnStart = wholeVectorSteps(seedSteps, N);
   if (totalSteps > learnStart) return;
-  const envs = N * (cfg.runtime === 'threads' ? cfg.actors : 1);
-  const lowest = envs * cfg.horizon + 1; // checkSlicesFit's floor
-  const lowerSeed = totalSteps - N >= lowest ? `, or set seed_steps to at most ${totalSteps - N}` : '';
+  const lowerSeed = totalSteps - N >= lowestSeedSteps(cfg) ? `, or set seed_steps to at most ${totalSteps - N}` : '';
   throw new ConfigError(`steps=${cfg.steps} ends before any update: ${seedStepsSource(cfg, seedSteps)} of random actions come first`
     + `${N > 1 ? ` (in vector steps of num_envs=${N})` : ''}, so the run would save an untrained agent; raise steps to at least ${learnStart + 1}${lowerSeed}`);
 }

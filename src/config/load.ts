@@ -129,16 +129,30 @@ export function parseOverrides(args: string[]): { overrides: Record<string, stri
 
 /** Loads a full config from CLI-style args. The algo preset is applied first, so `algo=` picks it. */
 export function loadConfig(args: string[] = []): Config {
+  return loadConfigWithSources(args).config;
+}
+
+/** A key the user gave: its raw value and where (a config= file, or 'command line', which wins). */
+export type GivenKeys = Map<string, { value: unknown; source: string }>;
+
+/** loadConfig, and the keys the args gave themselves (config= files, then the command line), for resume's checks. */
+export function loadConfigWithSources(args: string[] = []): { config: Config; given: GivenKeys } {
   const { overrides, files } = parseOverrides(args);
   // Validate every override key first, so a typo fails before anything else is read.
   for (const [k, v] of Object.entries(overrides)) coerceValue(k, v, 'command line');
   const config = defaultConfig() as unknown as Record<string, unknown>;
+  const given: GivenKeys = new Map();
   const algo = (overrides.algo ?? 'tdmpc2') as string;
   apply(config, { algo }, 'command line');
   apply(config, readYamlConfig(path.join(configsDir(), `${algo}.yaml`)), `configs/${algo}.yaml`);
-  for (const f of files) apply(config, readYamlConfig(f), f);
+  for (const f of files) {
+    const values = readYamlConfig(f);
+    apply(config, values, f);
+    for (const [k, v] of Object.entries(values)) given.set(k, { value: v, source: f });
+  }
   apply(config, overrides, 'command line');
-  return config as unknown as Config;
+  for (const [k, v] of Object.entries(overrides)) given.set(k, { value: v, source: 'command line' });
+  return { config: config as unknown as Config, given };
 }
 
 /**

@@ -18,7 +18,8 @@
 // blocked by it (which would deadlock: the learner needs that step to start). With several actors
 // in flight the actors' side can overshoot by another (actors - 1) x N x utd.
 import { UpdateTokens } from '../trainer/update-tokens.js';
-import { wholeVectorSteps } from '../config/derive.js';
+import { wholeVectorSteps, type Derived } from '../config/derive.js';
+import type { Config } from '../config/schema.js';
 import { waitWhileEqual, yieldToEventLoop } from './atomics.js';
 import { kUpdates, kInsertSeq, type RunHeader } from './header.js';
 
@@ -32,6 +33,14 @@ export interface RateLimiterOptions {
   errorBand: number;
   /** Steps of the whole run: ceil(steps / N) * N. */
   totalSteps: number;
+}
+
+/** The options of a run's limiter, from its config: the threaded runtime's, and a checkpoint's owed updates (run.ts). */
+export function rateLimiterOptionsFor(cfg: Config, derived: Pick<Derived, 'seedSteps' | 'pretrainUpdates'>): RateLimiterOptions {
+  return {
+    utdRatio: cfg.utd_ratio, numEnvs: cfg.num_envs, seedSteps: derived.seedSteps, pretrainUpdates: derived.pretrainUpdates,
+    errorBand: cfg.utd_error_band, totalSteps: wholeVectorSteps(cfg.steps, cfg.num_envs),
+  };
 }
 
 export class RateLimiter {

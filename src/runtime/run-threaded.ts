@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { checkLearningPhase, checkReplayHoldsBatch, wholeVectorSteps, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
+import { checkLearningPhase, checkReplayHoldsBatch, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { makeTask } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector-env.js';
@@ -30,7 +30,7 @@ import { MetricsServer } from '../metrics/server.js';
 import { LOSS_TERMS } from '../metrics/layouts.js';
 import { allocateRuntimeBuffers, replayShapeFor, sharedBytes, type BufferPlan } from './buffers.js';
 import { RunHeader } from './header.js';
-import { RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
+import { RateLimiter, rateLimiterOptionsFor } from './rate-limiter.js';
 import { Supervisor } from './supervisor.js';
 import { Evaluator } from './evaluator.js';
 import { ActorFailure, RuntimeError } from './errors.js';
@@ -118,12 +118,8 @@ async function planRun(cfg: Config, resumeSlots: number | null, resumes: number)
     // deriveConfig keeps a steps-capped replay at >= 2 x (horizon + 2) slots per ring: only buffer_size binds here.
     throw new ConfigError(`buffer_size (${cfg.buffer_size}) split over ${shape.numRings} rings (actors x num_envs) leaves ${shape.ringCapacity} slots per ring, too few for slices of horizon+1 = ${cfg.horizon + 1} steps; raise buffer_size to at least ${shape.numRings * (cfg.horizon + 3)}`);
   }
-  const N = cfg.num_envs;
-  const totalSteps = wholeVectorSteps(cfg.steps, N);
-  const limiter: RateLimiterOptions = {
-    utdRatio: cfg.utd_ratio, numEnvs: N, seedSteps: derived.seedSteps, pretrainUpdates: derived.pretrainUpdates,
-    errorBand: cfg.utd_error_band, totalSteps,
-  };
+  const limiter = rateLimiterOptionsFor(cfg, derived);
+  const totalSteps = limiter.totalSteps;
   // Guest-seat ids: random per run (several runs may share a process), the learner's one above actor 0's.
   const mayHelp = idleThreadsMayHelp(cfg);
   const seatBase = randomInt(1, 2 ** 31 - 2);

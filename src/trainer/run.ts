@@ -3,8 +3,8 @@
 // Every input is validated before any work starts; a resumed run is restored from its checkpoint.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { completeSavedConfig, loadConfig, parseOverrides, coerceValue, readYamlConfig } from '../config/load.js';
-import { checkLearningPhase, checkReplayHoldsBatch, deriveConfig, wholeVectorSteps, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
+import { completeSavedConfig, loadConfigWithSources, coerceValue } from '../config/load.js';
+import { checkLearningPhase, checkReplayHoldsBatch, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
 import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine/index.js';
 import { isBuiltinTask, makeTask } from '../envs/registry.js';
@@ -17,7 +17,7 @@ import { CheckpointError, ConfigError } from '../errors.js';
 import { publishLatest, readCheckpoint, writeCheckpoint } from '../checkpoint/checkpoint-file.js';
 import { OnlineTrainer, evaluatesAtStep, type TrainerState } from './online-trainer.js';
 import { RunLogger } from './logger.js';
-import { RateLimiter } from '../runtime/rate-limiter.js';
+import { RateLimiter, rateLimiterOptionsFor } from '../runtime/rate-limiter.js';
 import { checkRunFolder, createRunFolder, runDir } from './run-folder.js';
 import type { LearnerState } from '../runtime/control.js';
 import type { ThreadedOptions, ThreadedSummary } from '../runtime/run-threaded.js';
@@ -50,7 +50,7 @@ function resumeWorkDir(saved: Config, checkpointPath: string): string {
 
 /** Resolves the config of a run: from the args, or from the checkpoint when resume= is given. */
 export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: ReturnType<typeof readCheckpoint> | null } {
-  const cfg = loadConfig(args);
+  const { config: cfg, given } = loadConfigWithSources(args);
   // Absolute from the start, so the saved config names the same folder from any directory.
   const absolute = (c: Config): Config => ({ ...c, task_module: c.task_module === null ? null : path.resolve(c.task_module) });
   if (cfg.resume === null) return { cfg: absolute({ ...cfg, work_dir: path.resolve(cfg.work_dir) }), resumeFrom: null };
@@ -66,10 +66,6 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
   // command line, or in a config= file, which the command line overrides) that equals the
   // checkpoint's is fine, and only keys that do not change the math may differ. algo= and config=
   // were skipped here, so algo=bmpc resumed a tdmpc2 run silently as tdmpc2.
-  const { overrides, files } = parseOverrides(args);
-  const given = new Map<string, { value: unknown; source: string }>();
-  for (const f of files) for (const [k, v] of Object.entries(readYamlConfig(f))) given.set(k, { value: v, source: f });
-  for (const [k, v] of Object.entries(overrides)) given.set(k, { value: v, source: 'command line' });
   const merged = { ...completeSavedConfig(saved) } as Record<string, unknown>;
   merged.work_dir = resumeWorkDir(saved, cfg.resume);
   for (const [k, { value: raw, source }] of given) {
@@ -103,12 +99,7 @@ function updatesOwed(cfg: Config, meta: Record<string, unknown>): number {
   if (trainer?.runtime !== 'threads') return typeof trainer?.updatesOwed === 'number' ? trainer.updatesOwed : 0;
   const derived = meta.derived as Derived | undefined;
   if (!derived || typeof trainer.updates !== 'number') return 0;
-  const N = cfg.num_envs;
-  const limiter = new RateLimiter({
-    utdRatio: cfg.utd_ratio, numEnvs: N, seedSteps: derived.seedSteps, pretrainUpdates: derived.pretrainUpdates,
-    errorBand: cfg.utd_error_band, totalSteps: wholeVectorSteps(cfg.steps, N),
-  });
-  return Math.max(0, limiter.finalUpdates - trainer.updates);
+  return Math.max(0, new RateLimiter(rateLimiterOptionsFor(cfg, derived)).finalUpdates - trainer.updates);
 }
 
 /** A resumed run must have steps left to take, or updates its last step still owes (both runtimes save the env step as trainer.step). */
