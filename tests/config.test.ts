@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { loadConfig, parseOverrides, configsDir } from '../src/config/load.js';
 import { SCHEMA, defaultConfig } from '../src/config/schema.js';
 import { checkLearningPhase, deriveConfig, discountHeuristic } from '../src/config/derive.js';
+import { renderConfigYaml } from '../src/config/render.js';
 import { MODEL_SIZES } from '../src/model/config.js';
 import { ConfigError } from '../src/errors.js';
 import { worldModelConfigFor } from '../src/agent/agent.js';
@@ -28,6 +29,10 @@ describe('config', () => {
       else flat[k] = v;
     }
     expect(flat).toEqual(defaultConfig());
+    // Its comments are the schema's doc lines too (it is the renderer's output for the defaults).
+    const text = readFileSync(`${configsDir()}/default.yaml`, 'utf8');
+    const header = text.split('\n').slice(0, 2).join('\n');
+    expect(text).toBe(renderConfigYaml(defaultConfig(), header));
   });
 
   it('applies the algo preset, then key=value overrides', () => {
@@ -146,6 +151,25 @@ describe('config', () => {
     const short = loadConfig(['steps=1000']);
     expect(() => checkLearningPhase({ ...short, resume: 'x.ckpt' }, deriveConfig(short, cartpole))).not.toThrow();
     expect(deriveConfig(short, cartpole).seedSteps).toBe(2500);
+  });
+
+  it('refuses a fresh run whose utd_ratio earns no update after seeding and that has no pretraining burst', () => {
+    const check = (...args: string[]) => {
+      const cfg = loadConfig(args);
+      checkLearningPhase(cfg, deriveConfig(cfg, cartpole));
+    };
+    expect(() => check('steps=3000', 'utd_ratio=0', 'pretrain_updates=0')).toThrow(
+      'utd_ratio=0 earns no update over the 500 steps after seeding, and pretrain_updates=0 adds no pretraining burst, so the run would save an untrained agent; raise utd_ratio (TD-MPC2 uses 1), or set pretrain_updates above 0');
+    // bmpc's preset has no burst; 500 learning steps at 1/1000 earn none, 1000 earn one.
+    expect(() => check('algo=bmpc', 'steps=3000', 'utd_ratio=0.001')).toThrow(
+      /^utd_ratio=0.001 earns no update over the 500 steps after seeding, and pretrain_updates=0 adds no pretraining burst, .*raise utd_ratio \(TD-MPC2 uses 1\) or steps to at least 3500, or set pretrain_updates above 0$/);
+    expect(() => check('algo=bmpc', 'steps=3500', 'utd_ratio=0.001')).not.toThrow();
+    // Whole vector steps of 3 envs: seeding ends at 2502; 0.1 x 3 per vector step earns one at 2502 + 12.
+    expect(() => check('algo=bmpc', 'steps=2511', 'utd_ratio=0.1', 'num_envs=3', 'runtime=sync')).toThrow(/or steps to at least 2514,/);
+    expect(() => check('algo=bmpc', 'steps=2514', 'utd_ratio=0.1', 'num_envs=3', 'runtime=sync')).not.toThrow();
+    // A pretraining burst is an update: utd_ratio=0 then trains on the seed data only.
+    expect(() => check('steps=3000', 'utd_ratio=0')).not.toThrow();
+    expect(() => check('steps=3000', 'utd_ratio=0', 'pretrain_updates=0', 'resume=x.ckpt')).not.toThrow();
   });
 
   it('refuses a reversed lower/upper bound pair, naming both keys (it used to clamp to the upper one, or say logStdMin)', () => {

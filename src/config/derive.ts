@@ -200,10 +200,28 @@ export function checkLearningPhase(cfg: Config, derived: Derived): void {
   const N = cfg.num_envs;
   const totalSteps = wholeVectorSteps(cfg.steps, N);
   const learnStart = wholeVectorSteps(seedSteps, N);
-  if (totalSteps > learnStart) return;
+  if (totalSteps > learnStart) {
+    checkRunEarnsUpdates(cfg, derived, learnStart, totalSteps);
+    return;
+  }
   const lowerSeed = totalSteps - N >= lowestSeedSteps(cfg) ? `, or set seed_steps to at most ${totalSteps - N}` : '';
   throw new ConfigError(`steps=${cfg.steps} ends before any update: ${seedStepsSource(cfg, seedSteps)} of random actions come first`
     + `${N > 1 ? ` (in vector steps of num_envs=${N})` : ''}, so the run would save an untrained agent; raise steps to at least ${learnStart + 1}${lowerSeed}`);
+}
+
+/**
+ * After seeding, a run makes pretrain_updates plus about floor(utd_ratio x its learning steps)
+ * updates (the rate limiter's closed form). None at all (utd_ratio=0, or a ratio too small for a
+ * short run, without a pretraining burst) saves an untrained agent, as above.
+ */
+function checkRunEarnsUpdates(cfg: Config, derived: Derived, learnStart: number, totalSteps: number): void {
+  const learningSteps = totalSteps - learnStart;
+  if (derived.pretrainUpdates > 0 || Math.floor(cfg.utd_ratio * learningSteps + 1e-9) > 0) return;
+  // The first whole vector step after seeding at which utd_ratio has earned one update.
+  const N = cfg.num_envs;
+  const enough = learnStart + Math.ceil(1 / (cfg.utd_ratio * N) - 1e-9) * N;
+  throw new ConfigError(`utd_ratio=${cfg.utd_ratio} earns no update over the ${learningSteps} steps after seeding, and pretrain_updates=0 adds no pretraining burst, so the run would save an untrained agent; `
+    + `raise utd_ratio (TD-MPC2 uses 1)${cfg.utd_ratio > 0 ? ` or steps to at least ${enough}` : ''}, or set pretrain_updates above 0`);
 }
 
 /**

@@ -59,7 +59,7 @@ export const SCHEMA = {
   save_buffer: { type: bool, default: true, doc: 'include the replay buffer in checkpoints (resume= needs it; without it a checkpoint holds the model and optimizer only)' },
   resume: { type: str, default: null, nullable: true, doc: 'path of a checkpoint to continue from' },
   log_freq: { type: int(1), default: 1000, doc: 'write a JSONL metrics line every this many env steps' },
-  progress: { type: bool, default: true, doc: 'print a progress line (steps/s, ETA, last return)' },
+  progress: { type: bool, default: true, doc: 'print the start line, progress lines (steps/s, ETA, last return), evaluations and the summary (false: quiet, warnings only)' },
 
   // ---------------------------------------------------------------- model
   model_size: { type: oneOf('1', '5', '19', '48', '317'), default: '1', nullable: true, doc: 'tdmpc2 size preset (millions of parameters); sets enc_dim/mlp_dim/latent_dim/num_q/num_enc_layers; null: use those fields as given' },
