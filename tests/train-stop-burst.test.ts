@@ -97,5 +97,30 @@ describe('the CLI inside a long pretraining burst (runtime=sync)', () => {
     const ckpt = path.join(work, 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1', 'checkpoints', 'step-101.ckpt');
     const st = readCheckpoint(ckpt).meta.trainer as TrainerState;
     expect(st.updates + st.updatesOwed!).toBe(burst + 1);
+
+    // Resumed, the owed updates come first and say so; a second stop inside them says so too.
+    const again = spawn(process.execPath, [path.join(root, 'bin', 'tdmpc.js'), 'train', `resume=${ckpt}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out2 = '';
+    let termed = false;
+    const collect2 = (d: Buffer) => {
+      out2 += d.toString();
+      if (!termed && /resuming inside the updates of step 101: the \d+ left come first/.test(out2)) {
+        termed = true;
+        setTimeout(() => again.kill('SIGTERM'), 500);
+      }
+    };
+    again.stdout.on('data', collect2);
+    again.stderr.on('data', collect2);
+    const guard = setTimeout(() => again.kill('SIGKILL'), 30_000); // a failing run must not outlive the test
+    const code2 = await new Promise<number | null>((resolve) => again.on('exit', (c) => resolve(c)));
+    clearTimeout(guard);
+    expect(code2, out2).toBe(143);
+    expect(out2).toContain(`resuming inside the updates of step 101: the ${st.updatesOwed} left come first`);
+    const left = /stopping inside the updates of step 101 again: (\d+) of (\d+) are left; resume= makes them first/.exec(out2);
+    expect(left, out2).not.toBeNull();
+    expect(Number(left![2])).toBe(st.updatesOwed);
+    const st2 = readCheckpoint(ckpt).meta.trainer as TrainerState;
+    expect(st2.updatesOwed).toBe(Number(left![1]));
+    expect(st2.updates + st2.updatesOwed!).toBe(burst + 1);
   }, 60_000);
 });

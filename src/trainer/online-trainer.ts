@@ -138,12 +138,16 @@ export class OnlineTrainer {
       logger.progress(st.step, cfg.steps, sps, st.lastReturn, `${st.updates} updates`, st.step <= derived.seedSteps ? 'seeding' : null);
     };
     // A run stopped inside a step's updates owes the rest: they come first, then that step's log line.
-    if ((st.updatesOwed ?? 0) > 0) {
-      if (!(await this.runUpdates(st.updatesOwed ?? 0, hooks))) {
+    const owed = st.updatesOwed ?? 0;
+    if (owed > 0) {
+      logger.note(`resuming inside the updates of step ${st.step}: the ${owed} left come first`);
+      if (!(await this.runUpdates(owed, hooks))) {
+        logger.note(`stopping inside the updates of step ${st.step} again: ${st.updatesOwed} of ${owed} are left; resume= makes them first`);
         logger.endProgress();
         this.syncState();
         return st;
       }
+      hooks.afterStep?.(st.step, st.updates); // the step is complete now
       logStep();
     }
 
