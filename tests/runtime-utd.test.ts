@@ -9,6 +9,7 @@ import { loadNativeAddon } from '../src/engine/native-engine.js';
 import { runTraining } from '../src/trainer/run.js';
 import { RateLimiter, UpdateLedger } from '../src/runtime/rate-limiter.js';
 import { UpdateTokens } from '../src/trainer/update-tokens.js';
+import { utdReport } from '../src/trainer/utd-report.js';
 import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
 
 /** Guest seats need the native engine and a free core per waiting thread (idleThreadsMayHelp). */
@@ -63,6 +64,21 @@ describe('rate limiter arithmetic', () => {
     expect(ledger.mayUpdate(90)).toBe(false); // total = 90
     // A band below one vector step's worth is raised (utd 4 x 8 envs).
     expect(new RateLimiter({ utdRatio: 4, numEnvs: 8, seedSteps: 0, pretrainUpdates: 0, errorBand: 1, totalSteps: 80 }).band).toBe(32);
+  });
+});
+
+describe('the end-of-run UTD report (both runtimes)', () => {
+  it('is the ratio over the learning steps with the burst aside, or says where a stop fell', () => {
+    const base = { learnStart: 100, pretrainUpdates: 20, utdRatio: 0.5 };
+    expect(utdReport({ ...base, envSteps: 300, updates: 120, expectedUpdates: 120 })).toEqual(
+      { utd: 0.5, line: 'realized utd 0.5000 over the 200 learning steps, target 0.5; 120 expected' });
+    // A run stopped inside a step's updates shows the shortfall against the expected count.
+    expect(utdReport({ ...base, envSteps: 300, updates: 110, expectedUpdates: 120 }).line).toBe(
+      'realized utd 0.4500 over the 200 learning steps, target 0.5; 120 expected');
+    expect(utdReport({ ...base, envSteps: 100, updates: 0, expectedUpdates: 0 })).toEqual(
+      { utd: 0, line: 'stopped while seeding: 100 of 100 seed steps' });
+    expect(utdReport({ ...base, envSteps: 101, updates: 7, expectedUpdates: 20 })).toEqual(
+      { utd: 0, line: 'stopped in the pretraining burst: 7 of 20 pretraining updates' });
   });
 });
 

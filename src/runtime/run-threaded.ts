@@ -35,6 +35,7 @@ import { Supervisor } from './supervisor.js';
 import { Evaluator } from './evaluator.js';
 import { ActorFailure, RuntimeError } from './errors.js';
 import { lagQuantiles } from './summary.js';
+import { utdReport } from '../trainer/utd-report.js';
 import { type ActorFaultTotals, type LearnerState, type RunPlan, type LearnerStats, type EvalTaskResult } from './control.js';
 import { DivergenceNotes, NumericFaultNotes, evaluationFaultNote, type NumericFaultCounts } from '../trainer/numeric-faults.js';
 
@@ -369,20 +370,16 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
       byActors: sumScalars(blocks.actors, 'guest_jobs'),
       byLearner: blocks.learner.scalar('guest_jobs'),
     };
-    const pre = derived.pretrainUpdates;
-    const learnSteps = Math.max(0, I - limiter.learnStart);
+    const expectedUpdates = limiter.exactTarget(I);
+    const utd = utdReport({
+      envSteps: I, updates: stats.updates, learnStart: limiter.learnStart, pretrainUpdates: derived.pretrainUpdates, utdRatio: cfg.utd_ratio, expectedUpdates,
+    });
     const summary: ThreadedSummary = {
-      envSteps: I, updates: stats.updates,
-      utd: learnSteps > 0 && stats.updates >= pre ? (stats.updates - (stats.updates > 0 ? pre : 0)) / learnSteps : 0,
-      expectedUpdates: limiter.exactTarget(I), policyLagP50: lag[0], policyLagP99: lag[1],
+      envSteps: I, updates: stats.updates, utd: utd.utd,
+      expectedUpdates, policyLagP50: lag[0], policyLagP99: lag[1],
       restarts: supervisor.restarts(), guestJobs, wallSeconds: (Date.now() - t0) / 1000, checkpoint: file, stopped,
     };
-    const utdLine = learnSteps > 0 && stats.updates >= pre
-      ? `realized utd ${summary.utd.toFixed(4)} over the ${learnSteps} learning steps, target ${cfg.utd_ratio}; ${summary.expectedUpdates} expected`
-      : learnSteps > 0
-        ? `stopped in the pretraining burst: ${stats.updates} of ${pre} pretraining updates`
-        : `stopped while seeding: ${I} of ${limiter.learnStart} seed steps`;
-    say(`done: ${I} env steps, ${stats.updates} updates (${utdLine}) in ${summary.wallSeconds.toFixed(0)} s | policy lag p50 ${lag[0]} p99 ${lag[1]} | actor restarts ${summary.restarts.join(',')} | kernel jobs lent: actors ${guestJobs.byActors}, learner ${guestJobs.byLearner}; checkpoint ${file}`);
+    say(`done: ${I} env steps, ${stats.updates} updates (${utd.line}) in ${summary.wallSeconds.toFixed(0)} s | policy lag p50 ${lag[0]} p99 ${lag[1]} | actor restarts ${summary.restarts.join(',')} | kernel jobs lent: actors ${guestJobs.byActors}, learner ${guestJobs.byLearner}; checkpoint ${file}`);
     const learnerState: LearnerState = {
       runtime: 'threads', step: I, updates: stats.updates, episodes: header.episodes(), samples: stats.samples,
       lastReturn: lastReturn(), ledger: { carry: 0, fed: 0, earned: 0 }, sampleRng: { seed: 0, counter: 0 }, resumes,

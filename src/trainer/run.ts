@@ -18,6 +18,7 @@ import { publishLatest, readCheckpoint, writeCheckpoint } from '../checkpoint/ch
 import { OnlineTrainer, evaluatesAtStep, type TrainerState } from './online-trainer.js';
 import { RunLogger } from './logger.js';
 import { RateLimiter, rateLimiterOptionsFor } from '../runtime/rate-limiter.js';
+import { utdReport } from './utd-report.js';
 import { checkRunFolder, createRunFolder, runDir } from './run-folder.js';
 import type { LearnerState } from '../runtime/control.js';
 import type { ThreadedOptions, ThreadedSummary } from '../runtime/run-threaded.js';
@@ -188,7 +189,12 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     const complete = final.step >= cfg.steps && !(final.updatesOwed ?? 0);
     const file = save(final, complete ? 'final.ckpt' : `step-${final.step}.ckpt`);
     if (cfg.progress) {
-      console.log(`done: ${final.step} env steps, ${final.updates} updates (utd ${(final.updates / Math.max(1, final.step)).toFixed(3)}) in ${((Date.now() - t0) / 1000).toFixed(0)} s; checkpoint ${file}`);
+      const limiter = new RateLimiter(rateLimiterOptionsFor(cfg, derived));
+      const utd = utdReport({
+        envSteps: final.step, updates: final.updates, learnStart: limiter.learnStart, pretrainUpdates: derived.pretrainUpdates, utdRatio: cfg.utd_ratio,
+        expectedUpdates: limiter.exactTarget(final.step),
+      });
+      console.log(`done: ${final.step} env steps, ${final.updates} updates (${utd.line}) in ${((Date.now() - t0) / 1000).toFixed(0)} s; checkpoint ${file}`);
     }
     return { dir, state: final, config: cfg, derived };
   } catch (err) {
