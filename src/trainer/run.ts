@@ -165,7 +165,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     }
     if (cfg.progress) {
       const mb = replayBytes(replay.shape) / 2 ** 20;
-      console.log(`tdmpc train ${cfg.task} | algo ${cfg.algo} | engine ${engine.name}/${engine.simd} x${engine.threads} | ${agent.model.store.trainableLength.toLocaleString()} params | replay ${replay.shape.numRings * replay.shape.ringCapacity} slots (${mb.toFixed(1)} MiB) | seed steps ${derived.seedSteps} | ${dir}`);
+      console.log(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime sync: engine ${engine.name}/${engine.simd} x${engine.threads} | ${agent.model.store.trainableLength.toLocaleString()} params | replay ${replay.shape.numRings * replay.shape.ringCapacity} slots (${mb.toFixed(1)} MiB) | seed steps ${derived.seedSteps} | ${dir}`);
     }
     discardRunFolder = createRunFolder(cfg, dir, derived);
     const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? { step: state.step, reevaluatesStep: cfg.eval_episodes > 0 && evaluatesAtStep(cfg, state.step) } : null);
