@@ -18,6 +18,7 @@ import { lendThread } from '../src/runtime/lend-thread.js';
 import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
 import type { RateLimiter } from '../src/runtime/rate-limiter.js';
 import type { BlockWriter } from '../src/metrics/block.js';
+import { PLAN_DIAGNOSTICS } from '../src/metrics/layouts.js';
 import { yieldToEventLoop } from '../src/runtime/atomics.js';
 import type { ActorInit, ActorStats } from '../src/runtime/control.js';
 import { SeedingExpert, type SeedingExpertMode } from '../src/agent/seeding-expert.js';
@@ -286,6 +287,7 @@ export class Actor {
     metrics.set(s.seeding, seeding ? 1 : 0);
     metrics.observe('env_step_seconds', envSeconds);
     if (planSeconds >= 0) metrics.observe('plan_seconds', planSeconds);
+    if (planSeconds >= 0 && cfg.mpc) for (const key of PLAN_DIAGNOSTICS) metrics.set(s[key], agent.lastMetrics[key]);
     if (lag >= 0) for (let i = 0; i < N; i++) metrics.observeInt('policy_lag', lag);
     if (diverged > 0) metrics.add(s.physics_divergences, diverged);
     if (planNonFinite > 0) metrics.add(s.plan_nonfinite_scores, planNonFinite);

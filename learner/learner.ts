@@ -13,7 +13,7 @@ import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
 import { UpdateLedger, type RateLimiter } from '../src/runtime/rate-limiter.js';
 import { yieldToEventLoop } from '../src/runtime/atomics.js';
 import type { BlockWriter } from '../src/metrics/block.js';
-import { LOSS_TERMS } from '../src/metrics/layouts.js';
+import { LOSS_TERMS, UPDATE_DIAGNOSTICS } from '../src/metrics/layouts.js';
 import type { LearnerCheckpointMeta, LearnerInit, LearnerState, LearnerStats } from '../src/runtime/control.js';
 
 type Section = Float32Array | Float64Array | Int32Array | Uint8Array | Uint32Array;
@@ -123,6 +123,9 @@ export class Learner {
       this.metrics.set(s.reanalysis_nonfinite_scores, info.reanalysis_nonfinite_scores ?? 0);
     }
     for (const key of Object.keys(LOSS_TERMS)) if (info[key] !== undefined) this.metrics.set(s[key], info[key]);
+    for (const key of UPDATE_DIAGNOSTICS) if (info[key] !== undefined) this.metrics.set(s[key], info[key]);
+    this.metrics.set(s.update_nonfinite_grads, info.nonfinite_grads ?? 0);
+    if (info.reanalyzed_total !== undefined) this.metrics.set(s.reanalyzed_total, info.reanalyzed_total);
     if (info.grad_norm !== undefined) this.metrics.set(s.grad_norm, info.grad_norm);
     // The updater keeps the process total; the learner lives as long as the process, so the block mirrors it.
     this.metrics.set(s.nonfinite_grads, info.nonfinite_grads_total);

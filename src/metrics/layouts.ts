@@ -19,11 +19,22 @@ export const LOSS_TERMS: Readonly<Record<string, string>> = {
   total_loss: 'total',
 };
 
+/**
+ * The update's other diagnostics (Updater info keys), newest value: metrics.jsonl's train lines
+ * carry them in both runtimes. Not exported to Prometheus (tuning detail, not run health).
+ */
+export const UPDATE_DIAGNOSTICS = [
+  'td_target', 'pi_grad_norm', 'pi_entropy', 'pi_entropy_coef', 'pi_scale', 'pi_q', 'pi_prior', 'kl', 'value_updated', 'pi_updated',
+] as const;
+
+/** The acting planner's diagnostics (Agent.act), newest value per actor; train lines log their mean over actors. */
+export const PLAN_DIAGNOSTICS = ['plan_elite_value', 'plan_std'] as const;
+
 export const ACTOR_LAYOUT = new BlockLayout({
   scalars: [
     'env_steps', 'episodes', 'last_episode_return', 'heartbeat_seconds', 'acting_version',
     'rate_wait_seconds', 'param_syncs', 'snapshot_retries', 'seeding', 'guest_jobs', 'physics_divergences',
-    'plan_nonfinite_scores', 'policy_nonfinite_actions',
+    'plan_nonfinite_scores', 'policy_nonfinite_actions', ...PLAN_DIAGNOSTICS,
   ],
   histograms: { plan_seconds: DURATION_BUCKETS, env_step_seconds: DURATION_BUCKETS, episode_return: RETURN_BUCKETS },
   intHistograms: { policy_lag: LAG_MAX },
@@ -33,6 +44,8 @@ export const LEARNER_LAYOUT = new BlockLayout({
   scalars: [
     'updates', 'samples', 'reanalyzed', 'rate_wait_seconds', 'version', 'heartbeat_seconds', 'grad_norm',
     'backlog', 'publishes', 'guest_jobs', 'nonfinite_grads', 'reanalysis_nonfinite_scores', ...Object.keys(LOSS_TERMS),
+    // The newest update's own non-finite gradient entries, and the agent's reanalysed-row total (both as sync logs them).
+    'update_nonfinite_grads', 'reanalyzed_total', ...UPDATE_DIAGNOSTICS,
   ],
   histograms: { update_seconds: DURATION_BUCKETS, reanalysis_seconds: DURATION_BUCKETS, publish_seconds: DURATION_BUCKETS },
   intHistograms: {},

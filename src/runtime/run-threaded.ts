@@ -34,7 +34,7 @@ import { RateLimiter, rateLimiterOptionsFor } from './rate-limiter.js';
 import { Supervisor } from './supervisor.js';
 import { Evaluator } from './evaluator.js';
 import { ActorFailure, RuntimeError } from './errors.js';
-import { lagQuantiles } from './summary.js';
+import { lagQuantiles, trainDiagnostics } from './summary.js';
 import { utdReport } from '../trainer/utd-report.js';
 import { type ActorFaultTotals, type LearnerState, type RunPlan, type LearnerStats, type EvalTaskResult } from './control.js';
 import { DivergenceNotes, NumericFaultNotes, evaluationFaultNote, type NumericFaultCounts } from '../trainer/numeric-faults.js';
@@ -322,7 +322,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         const faults = faultNotes.since(trainingFaultCounts(learner, totals));
         if (faults) logger.warn(faults);
         logger.metrics(I, 'train', {
-          ...losses, grad_norm: learner.scalar('grad_norm'), nonfinite_grads_total: nonfiniteGrads, plan_nonfinite_scores: planNonfinite, reanalysis_nonfinite_scores: reanNonfinite,
+          ...losses, ...trainDiagnostics(learner, actors, cfg.mpc), grad_norm: learner.scalar('grad_norm'), nonfinite_grads_total: nonfiniteGrads, plan_nonfinite_scores: planNonfinite, reanalysis_nonfinite_scores: reanNonfinite,
           ...(policyNonfinite > 0 ? { policy_nonfinite_actions: policyNonfinite } : {}), updates: u, episodes: header.episodes(), steps_per_s: sps,
           utd_realized: u / Math.max(1, I), policy_lag_p50: lag[0], policy_lag_p99: lag[1], parameter_version: learner.scalar('version'),
           actor_restarts: supervisor.restarts().reduce((s, x) => s + x, 0), ...(divergences > 0 ? { physics_divergences: divergences } : {}), ...(ret !== null ? { episode_return: ret } : {}),
