@@ -22,6 +22,8 @@
 // claiming and committing leaves `claimed - inserted` steps that the supervisor hands back
 // (releaseLostClaims) for the restarted actor to redo: nothing is counted twice or lost.
 
+import { waitWhileEqual } from './atomics.js';
+
 export const kStepsClaimed = 0;
 export const kInsertSeq = 1;
 export const kUpdates = 2;
@@ -133,6 +135,22 @@ export class RunHeader {
     let n = 0;
     for (let a = 0; a < this.actors; a++) n += Atomics.load(this.i32, this.actorWord(a, A_INSERTED));
     return n;
+  }
+
+  /**
+   * Resolves once inserts() reaches `target` or `timeoutMs` passes, waking on each commit
+   * meanwhile (kInsertSeq). The supervision loop waits here for a due checkpoint or evaluation step,
+   * so it acts when the actors commit it instead of up to a tick later.
+   */
+  async waitForInserts(target: number, timeoutMs: number): Promise<void> {
+    const end = performance.now() + timeoutMs;
+    for (;;) {
+      const seq = Atomics.load(this.i32, kInsertSeq);
+      if (this.inserts() >= target) return;
+      const left = end - performance.now();
+      if (left <= 0) return;
+      await waitWhileEqual(this.i32, kInsertSeq, seq, left);
+    }
   }
 
   insertedBy(a: number): number {

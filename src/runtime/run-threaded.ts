@@ -286,11 +286,18 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     let done = false;
     const learnerFinished = learnerRun.then(() => 'done' as const, () => 'failed' as const);
     while (!done) {
+      // The next step the loop acts at (a periodic checkpoint, or an evaluation the evaluator is
+      // free to take): the loop wakes when the actors commit it, not up to a tick later, so those
+      // land on their grid in fast runs too (a 200 ms tick is hundreds of steps of a small model).
+      const at = header.inserts();
+      const due = Math.min(nextCkpt, evaluator && !evaluator.busy ? nextEval : Infinity);
       let timer: NodeJS.Timeout | undefined;
       const tick = await Promise.race([
         learnerFinished,
         supervisor.failure,
-        new Promise<'tick'>((r) => { timer = setTimeout(() => r('tick'), TICK_MS); }),
+        due > at && due < totalSteps
+          ? header.waitForInserts(due, TICK_MS).then(() => 'tick' as const)
+          : new Promise<'tick'>((r) => { timer = setTimeout(() => r('tick'), TICK_MS); }),
       ]);
       clearTimeout(timer);
       if (tick === 'failed') await supervisor.failure; // throws the learner's error
