@@ -69,15 +69,16 @@ describe('rate limiter arithmetic', () => {
 
 describe('the end-of-run UTD report (both runtimes)', () => {
   it('is the ratio over the learning steps with the burst aside, or says where a stop fell', () => {
-    const base = { learnStart: 100, pretrainUpdates: 20, utdRatio: 0.5 };
-    expect(utdReport({ ...base, envSteps: 300, updates: 120, expectedUpdates: 120 })).toEqual(
+    // Seeding ends at step 100, then a burst of 20 and utd 0.5: 120 updates are owed at step 300.
+    const limiter = new RateLimiter({ utdRatio: 0.5, numEnvs: 1, seedSteps: 100, pretrainUpdates: 20, errorBand: 16, totalSteps: 300 });
+    expect(utdReport(limiter, 300, 120)).toEqual(
       { utd: 0.5, line: 'realized utd 0.5000 over the 200 learning steps, target 0.5; 120 expected' });
     // A run stopped inside a step's updates shows the shortfall against the expected count.
-    expect(utdReport({ ...base, envSteps: 300, updates: 110, expectedUpdates: 120 }).line).toBe(
+    expect(utdReport(limiter, 300, 110).line).toBe(
       'realized utd 0.4500 over the 200 learning steps, target 0.5; 120 expected');
-    expect(utdReport({ ...base, envSteps: 100, updates: 0, expectedUpdates: 0 })).toEqual(
+    expect(utdReport(limiter, 100, 0)).toEqual(
       { utd: 0, line: 'stopped while seeding: 100 of 100 seed steps' });
-    expect(utdReport({ ...base, envSteps: 101, updates: 7, expectedUpdates: 20 })).toEqual(
+    expect(utdReport(limiter, 101, 7)).toEqual(
       { utd: 0, line: 'stopped in the pretraining burst: 7 of 20 pretraining updates' });
   });
 });

@@ -6,6 +6,7 @@
 import { CliError } from '../errors.js';
 import { runBench, BENCHES } from '../bench/index.js';
 import { checkEngineEnvironment } from '../engine/index.js';
+import { RuntimeError } from '../runtime/errors.js';
 
 const USAGE = `usage: tdmpc <command> [args]
 commands:
@@ -50,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // A threaded run that failed (src/runtime/errors.ts): its message says what failed, where the
     // last checkpoint is and how to continue; a stack trace would bury that.
-    if (err instanceof Error && ['RuntimeError', 'LearnerFailure', 'ActorFailure'].includes(err.name)) {
+    if (err instanceof RuntimeError) { // LearnerFailure and ActorFailure too
       console.error(`tdmpc: ${err.message}`);
       return 1;
     }

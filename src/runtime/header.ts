@@ -137,19 +137,24 @@ export class RunHeader {
     return n;
   }
 
+  /** Resolves when an actor commits after `seenSeq` (an insertSeq() value), or after `timeoutMs`. */
+  waitForInsertAfter(seenSeq: number, timeoutMs: number): Promise<unknown> {
+    return waitWhileEqual(this.i32, kInsertSeq, seenSeq, timeoutMs);
+  }
+
   /**
    * Resolves once inserts() reaches `target` or `timeoutMs` passes, waking on each commit
-   * meanwhile (kInsertSeq). The supervision loop waits here for a due checkpoint or evaluation step,
-   * so it acts when the actors commit it instead of up to a tick later.
+   * meanwhile. The supervision loop waits here for a due checkpoint or evaluation step, so it acts
+   * when the actors commit it instead of up to a tick later.
    */
-  async waitForInserts(target: number, timeoutMs: number): Promise<void> {
+  async waitUntilInserts(target: number, timeoutMs: number): Promise<void> {
     const end = performance.now() + timeoutMs;
     for (;;) {
-      const seq = Atomics.load(this.i32, kInsertSeq);
+      const seq = this.insertSeq();
       if (this.inserts() >= target) return;
       const left = end - performance.now();
       if (left <= 0) return;
-      await waitWhileEqual(this.i32, kInsertSeq, seq, left);
+      await this.waitForInsertAfter(seq, left);
     }
   }
 

@@ -21,7 +21,7 @@ import { UpdateTokens } from '../trainer/update-tokens.js';
 import { wholeVectorSteps, type Derived } from '../config/derive.js';
 import type { Config } from '../config/schema.js';
 import { waitWhileEqual, yieldToEventLoop } from './atomics.js';
-import { kUpdates, kInsertSeq, type RunHeader } from './header.js';
+import { kUpdates, type RunHeader } from './header.js';
 
 export interface RateLimiterOptions {
   utdRatio: number;
@@ -143,11 +143,6 @@ export class UpdateLedger {
 
   state(): LedgerState {
     return { carry: this.tokens.carry, fed: this.fed, earned: this.earned };
-  }
-
-  /** Waits until the insert counter moves (or `timeoutMs`). */
-  static waitForInserts(header: RunHeader, seenSeq: number, timeoutMs: number): Promise<unknown> {
-    return waitWhileEqual(header.i32, kInsertSeq, seenSeq, timeoutMs);
   }
 }
 

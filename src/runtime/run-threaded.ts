@@ -296,7 +296,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
         learnerFinished,
         supervisor.failure,
         due > at && due < totalSteps
-          ? header.waitForInserts(due, TICK_MS).then(() => 'tick' as const)
+          ? header.waitUntilInserts(due, TICK_MS).then(() => 'tick' as const)
           : new Promise<'tick'>((r) => { timer = setTimeout(() => r('tick'), TICK_MS); }),
       ]);
       clearTimeout(timer);
@@ -378,9 +378,7 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
       byLearner: blocks.learner.scalar('guest_jobs'),
     };
     const expectedUpdates = limiter.exactTarget(I);
-    const utd = utdReport({
-      envSteps: I, updates: stats.updates, learnStart: limiter.learnStart, pretrainUpdates: derived.pretrainUpdates, utdRatio: cfg.utd_ratio, expectedUpdates,
-    });
+    const utd = utdReport(limiter, I, stats.updates, expectedUpdates);
     const summary: ThreadedSummary = {
       envSteps: I, updates: stats.updates, utd: utd.utd,
       expectedUpdates, policyLagP50: lag[0], policyLagP99: lag[1],

@@ -189,11 +189,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     const complete = final.step >= cfg.steps && !(final.updatesOwed ?? 0);
     const file = save(final, complete ? 'final.ckpt' : `step-${final.step}.ckpt`);
     if (cfg.progress) {
-      const limiter = new RateLimiter(rateLimiterOptionsFor(cfg, derived));
-      const utd = utdReport({
-        envSteps: final.step, updates: final.updates, learnStart: limiter.learnStart, pretrainUpdates: derived.pretrainUpdates, utdRatio: cfg.utd_ratio,
-        expectedUpdates: limiter.exactTarget(final.step),
-      });
+      const utd = utdReport(new RateLimiter(rateLimiterOptionsFor(cfg, derived)), final.step, final.updates);
       console.log(`done: ${final.step} env steps, ${final.updates} updates (${utd.line}) in ${((Date.now() - t0) / 1000).toFixed(0)} s; checkpoint ${file}`);
     }
     return { dir, state: final, config: cfg, derived };

@@ -4,16 +4,7 @@
 // this, the synchronous loop printed updates / all steps, seeding included (0.733 for a run whose
 // ratio was exactly 1 after seeding), while the threaded runtime printed the ratio above.
 
-export interface UtdReportInput {
-  envSteps: number;
-  updates: number;
-  /** First env step that earns updates (RateLimiter.learnStart). */
-  learnStart: number;
-  pretrainUpdates: number;
-  utdRatio: number;
-  /** Updates the run owes for envSteps (RateLimiter.exactTarget). */
-  expectedUpdates: number;
-}
+import type { RateLimiter } from '../runtime/rate-limiter.js';
 
 export interface UtdReport {
   /** Realized updates per learning step, the burst excluded (0 before learning starts). */
@@ -22,10 +13,16 @@ export interface UtdReport {
   line: string;
 }
 
-export function utdReport(r: UtdReportInput): UtdReport {
-  const learnSteps = Math.max(0, r.envSteps - r.learnStart);
-  if (learnSteps === 0) return { utd: 0, line: `stopped while seeding: ${r.envSteps} of ${r.learnStart} seed steps` };
-  if (r.updates < r.pretrainUpdates) return { utd: 0, line: `stopped in the pretraining burst: ${r.updates} of ${r.pretrainUpdates} pretraining updates` };
-  const utd = (r.updates - r.pretrainUpdates) / learnSteps;
-  return { utd, line: `realized utd ${utd.toFixed(4)} over the ${learnSteps} learning steps, target ${r.utdRatio}; ${r.expectedUpdates} expected` };
+/**
+ * The report of a run that took `envSteps` steps and made `updates` updates under the run's limiter;
+ * `expectedUpdates` is the limiter's count for those steps (passed when the caller has it already).
+ */
+export function utdReport(limiter: RateLimiter, envSteps: number, updates: number, expectedUpdates = limiter.exactTarget(envSteps)): UtdReport {
+  const { learnStart } = limiter;
+  const { pretrainUpdates, utdRatio } = limiter.opts;
+  const learnSteps = Math.max(0, envSteps - learnStart);
+  if (learnSteps === 0) return { utd: 0, line: `stopped while seeding: ${envSteps} of ${learnStart} seed steps` };
+  if (updates < pretrainUpdates) return { utd: 0, line: `stopped in the pretraining burst: ${updates} of ${pretrainUpdates} pretraining updates` };
+  const utd = (updates - pretrainUpdates) / learnSteps;
+  return { utd, line: `realized utd ${utd.toFixed(4)} over the ${learnSteps} learning steps, target ${utdRatio}; ${expectedUpdates} expected` };
 }
