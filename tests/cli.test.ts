@@ -99,6 +99,13 @@ describe('tdmpc CLI', () => {
     expect(all.stdout).toMatch(/^usage: tdmpc bench <name> .*names: peak, gemm, model, env, plan, update, runtime/);
   });
 
+  it('bench runtime refuses plan/update\'s --size S|M, naming its own presets', () => {
+    // It was passed on as model_size=S and refused as the config key, not as the flag given.
+    const r = tdmpc('bench', 'runtime', '--size', 'S', '--json');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("bench runtime: --size must be a model_size preset, one of 1, 5, 19, 48, 317 (millions of parameters), got 'S'");
+  });
+
   // The benchmark's output contract (not its numbers): both modes over one short window, the JSON
   // object as the last line with the per-round ratios. The benchmark measures the engine the
   // package ships (native), also when this suite runs under TDMPC_ENGINE=js.

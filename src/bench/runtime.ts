@@ -29,6 +29,7 @@ import { positiveFlag, type BenchArgs } from './index.js';
 import { runTraining } from '../trainer/run.js';
 import type { ThreadedHandle } from '../runtime/run-threaded.js';
 import { coresLeftByActors, wholeVectorSteps } from '../config/derive.js';
+import { MODEL_SIZES } from '../model/config.js';
 import { sumHistograms, sumScalars, type BlockSnapshot } from '../metrics/block.js';
 
 export const USAGE = 'tdmpc bench runtime [--task cartpole-swingup] [--actors 1] [--steps 400] [--seed-steps 200] [--utd 1] [--size 1] '
@@ -87,6 +88,8 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const utd = flag('utd', 1, false);
   const envs = flag('envs', 1);
   const size = typeof f.size === 'string' ? f.size : '1';
+  // Not plan/update's S|M: the runtime benchmark trains a model_size preset.
+  if (!(size in MODEL_SIZES)) throw new CliError(`bench runtime: --size must be a model_size preset, one of ${Object.keys(MODEL_SIZES).join(', ')} (millions of parameters), got '${size}'`);
   const learnerThreads = flag('learner-threads', coresLeftByActors(actors, cores));
   const syncThreads = flag('sync-threads', cores);
   const boolFlag = (name: string): string => {
