@@ -49,7 +49,7 @@ export const SCHEMA = {
 
   // ---------------------------------------------------------------- evaluation and output
   eval_freq: { type: int(1), default: 10_000, doc: 'evaluate every this many env steps' },
-  eval_episodes: { type: int(0), default: 5, doc: 'episodes per evaluation (planner, greedy)' },
+  eval_episodes: { type: int(0), default: 5, doc: 'episodes per evaluation (planner, greedy); 0 turns evaluation off' },
   eval_pi: { type: bool, default: false, doc: 'also evaluate the policy prior alone' },
   eval_value: { type: bool, default: false, doc: 'also report value accuracy: predicted vs realized discounted return' },
   work_dir: { type: str, default: 'runs', doc: 'output root; a run writes to <work_dir>/<task>/<algo>/<exp_name>/seed-<seed>' },
