@@ -5,7 +5,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { loadConfig, parseOverrides, configsDir } from '../src/config/load.js';
 import { SCHEMA, defaultConfig } from '../src/config/schema.js';
-import { checkLearningPhase, deriveConfig, discountHeuristic } from '../src/config/derive.js';
+import { checkLearningPhase, checkReplayHoldsBatch, deriveConfig, discountHeuristic } from '../src/config/derive.js';
 import { renderConfigYaml } from '../src/config/render.js';
 import { MODEL_SIZES } from '../src/model/config.js';
 import { ConfigError } from '../src/errors.js';
@@ -145,12 +145,41 @@ describe('config', () => {
     expect(derive('steps=2501').seedSteps).toBe(2500);
     expect(derive('steps=1000', 'seed_steps=999').seedSteps).toBe(999);
     // Whole vector steps: 3 envs take seed steps 0-101 (102 > 100), then steps 102-104 learn.
-    expect(() => derive('steps=100', 'seed_steps=100', 'num_envs=3', 'runtime=sync')).toThrow(/^steps=100 ends before any update: seed_steps=100 of random actions come first \(in vector steps of num_envs=3\), .*raise steps to at least 103, or set seed_steps to at most 99$/);
-    expect(derive('steps=103', 'seed_steps=100', 'num_envs=3', 'runtime=sync').seedSteps).toBe(100);
+    // (batch_size=16: a batch of 256 would need 249 steps, and that advice is tested below.)
+    expect(() => derive('steps=100', 'seed_steps=100', 'num_envs=3', 'runtime=sync', 'batch_size=16')).toThrow(/^steps=100 ends before any update: seed_steps=100 of random actions come first \(in vector steps of num_envs=3\), .*raise steps to at least 103, or set seed_steps to at most 99$/);
+    expect(derive('steps=103', 'seed_steps=100', 'num_envs=3', 'runtime=sync', 'batch_size=16').seedSteps).toBe(100);
     // A resumed run may end in seeding (runs chunked by steps=), and deriving alone (tdmpc eval) does not train.
     const short = loadConfig(['steps=1000']);
     expect(() => checkLearningPhase({ ...short, resume: 'x.ckpt' }, deriveConfig(short, cartpole))).not.toThrow();
     expect(deriveConfig(short, cartpole).seedSteps).toBe(2500);
+  });
+
+  it('names the learning-phase fault first, with advice that does not lead into the replay-size refusals', () => {
+    // Each refusal's advice, taken, must give an accepted run (replay sizes as the sync loop counts them).
+    const refuse = (...args: string[]): string => {
+      const cfg = loadConfig(['runtime=sync', ...args]);
+      try {
+        const derived = deriveConfig(cfg, cartpole);
+        checkLearningPhase(cfg, derived);
+        checkReplayHoldsBatch(cfg, derived, derived.bufferSize);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    };
+    // steps=5 used to name only the replay's horizon slots (raise steps to 7), then 2501 for seeding.
+    expect(refuse('steps=5', 'seed_steps=100', 'batch_size=16')).toBe(
+      'steps=5 ends before any update: seed_steps=100 of random actions come first, so the run would save an untrained agent; raise steps to at least 101');
+    expect(refuse('steps=101', 'seed_steps=100', 'batch_size=16')).toBe('accepted');
+    // The steps named also fill a batch of 256 (253 steps + 1 final observation + 2 = 256 slots).
+    expect(refuse('steps=20', 'seed_steps=100')).toMatch(/raise steps to at least 253$/);
+    expect(refuse('steps=252', 'seed_steps=100')).toMatch(/^batch_size=256 needs a replay of at least 256 slots, but it holds 255: .*raise steps to at least 253$/);
+    expect(refuse('steps=253', 'seed_steps=100')).toBe('accepted');
+    // Fewer seed steps are offered only where this run's steps already hold a batch.
+    expect(refuse('steps=20', 'seed_steps=100', 'batch_size=16')).toMatch(/raise steps to at least 101, or set seed_steps to at most 19$/);
+    expect(refuse('steps=20', 'seed_steps=19', 'batch_size=16')).toBe('accepted');
+    expect(refuse('steps=300', 'seed_steps=300')).toMatch(/raise steps to at least 301, or set seed_steps to at most 299$/);
+    expect(refuse('steps=300', 'seed_steps=299')).toBe('accepted');
   });
 
   it('refuses a fresh run whose utd_ratio earns no update after seeding and that has no pretraining burst', () => {

@@ -114,11 +114,13 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
   checkSlicesFit(cfg, episodeLength, seedSteps);
   const pretrainUpdates = cfg.pretrain_updates ?? (cfg.algo === 'tdmpc2' ? seedSteps : 0);
   const bufferSize = Math.min(cfg.buffer_size, replaySlotsForSteps(cfg.steps, episodeLength, cfg.num_envs));
-  const slotsForHorizon = cfg.num_envs * (cfg.horizon + 2) * 2;
-  if (bufferSize < slotsForHorizon) {
+  if (bufferSize < slotsForHorizon(cfg)) {
+    // A run this short may also end inside seeding: name that first, since the steps it asks for
+    // also lift this cap (the reverse is not true).
+    checkLearningPhase(cfg, { seedSteps, pretrainUpdates, episodeLength });
     const runSlots = (steps: number) => replaySlotsForSteps(steps, episodeLength, cfg.num_envs);
-    const raise = replayRaise(cfg, slotsForHorizon, runSlots);
-    throw new ConfigError(`${cfg.num_envs} env(s) with horizon ${cfg.horizon} need a replay of at least ${slotsForHorizon} slots, but it holds ${bufferSize}: ${replayCap(cfg, runSlots, 1)}; raise ${raise}`);
+    const raise = replayRaise(cfg, slotsForHorizon(cfg), runSlots);
+    throw new ConfigError(`${cfg.num_envs} env(s) with horizon ${cfg.horizon} need a replay of at least ${slotsForHorizon(cfg)} slots, but it holds ${bufferSize}: ${replayCap(cfg, runSlots, 1)}; raise ${raise}`);
   }
   return {
     obsDim: task.obsDim,
@@ -136,6 +138,11 @@ export function deriveConfig(cfg: Config, task: TaskInfo): Derived {
     numQ: dims.num_q,
     bufferSize,
   };
+}
+
+/** The fewest replay slots that keep every env's slices of horizon+1 steps clear of the slots being rewritten. */
+function slotsForHorizon(cfg: Config): number {
+  return cfg.num_envs * (cfg.horizon + 2) * 2;
 }
 
 /** tdmpc2's seed steps when neither seed_steps nor seed_steps_coef is set. */
@@ -194,7 +201,7 @@ function seedStepsSource(cfg: Config, seedSteps: number): string {
  * run only collected random data and saved an untrained agent, silently. A resumed run may end in
  * seeding: its steps= continues a run already accepted (runs chunked by steps=).
  */
-export function checkLearningPhase(cfg: Config, derived: Derived): void {
+export function checkLearningPhase(cfg: Config, derived: Pick<Derived, 'seedSteps' | 'pretrainUpdates' | 'episodeLength'>): void {
   if (cfg.resume !== null) return;
   const seedSteps = derived.seedSteps;
   const N = cfg.num_envs;
@@ -204,9 +211,12 @@ export function checkLearningPhase(cfg: Config, derived: Derived): void {
     checkRunEarnsUpdates(cfg, derived, learnStart, totalSteps);
     return;
   }
-  const lowerSeed = totalSteps - N >= lowestSeedSteps(cfg) ? `, or set seed_steps to at most ${totalSteps - N}` : '';
+  // Advice that leads straight into the replay-size refusals is no advice: the steps it names also
+  // fill a batch, and fewer seed steps are offered only where this run's steps already do.
+  const replaySteps = fewestStepsForReplay(cfg, derived.episodeLength);
+  const lowerSeed = totalSteps - N >= lowestSeedSteps(cfg) && cfg.steps >= replaySteps ? `, or set seed_steps to at most ${totalSteps - N}` : '';
   throw new ConfigError(`steps=${cfg.steps} ends before any update: ${seedStepsSource(cfg, seedSteps)} of random actions come first`
-    + `${N > 1 ? ` (in vector steps of num_envs=${N})` : ''}, so the run would save an untrained agent; raise steps to at least ${learnStart + 1}${lowerSeed}`);
+    + `${N > 1 ? ` (in vector steps of num_envs=${N})` : ''}, so the run would save an untrained agent; raise steps to at least ${Math.max(learnStart + 1, replaySteps)}${lowerSeed}`);
 }
 
 /**
@@ -214,7 +224,7 @@ export function checkLearningPhase(cfg: Config, derived: Derived): void {
  * updates (the rate limiter's closed form). None at all (utd_ratio=0, or a ratio too small for a
  * short run, without a pretraining burst) saves an untrained agent, as above.
  */
-function checkRunEarnsUpdates(cfg: Config, derived: Derived, learnStart: number, totalSteps: number): void {
+function checkRunEarnsUpdates(cfg: Config, derived: Pick<Derived, 'pretrainUpdates'>, learnStart: number, totalSteps: number): void {
   const learningSteps = totalSteps - learnStart;
   if (derived.pretrainUpdates > 0 || Math.floor(cfg.utd_ratio * learningSteps + 1e-9) > 0) return;
   // The first whole vector step after seeding at which utd_ratio has earned one update.
@@ -240,11 +250,27 @@ export function replaySlotsForSteps(steps: number, episodeLength: number, numEnv
  */
 export function checkReplayHoldsBatch(cfg: Config, derived: Derived, slots: number): void {
   if (slots >= cfg.batch_size) return;
+  const shards = cfg.runtime === 'threads' ? cfg.actors : 1;
+  const runSlots = batchReplaySlots(cfg, derived.episodeLength);
+  throw new ConfigError(`batch_size=${cfg.batch_size} needs a replay of at least ${cfg.batch_size} slots, but it holds ${slots}: ${replayCap(cfg, runSlots, shards)}; lower batch_size to at most ${slots}, or raise ${replayRaise(cfg, cfg.batch_size, runSlots)}`);
+}
+
+/** The replay slots (whole rings) a run of `steps` steps gets, before buffer_size caps it. */
+function batchReplaySlots(cfg: Config, episodeLength: number): (steps: number) => number {
   const N = cfg.num_envs;
   // The threaded runtime lets each actor's shard hold the whole run (shards fill unevenly).
   const shards = cfg.runtime === 'threads' ? cfg.actors : 1;
-  const runSlots = (steps: number) => shards * N * Math.ceil(replaySlotsForSteps(steps, derived.episodeLength, N) / N);
-  throw new ConfigError(`batch_size=${cfg.batch_size} needs a replay of at least ${cfg.batch_size} slots, but it holds ${slots}: ${replayCap(cfg, runSlots, shards)}; lower batch_size to at most ${slots}, or raise ${replayRaise(cfg, cfg.batch_size, runSlots)}`);
+  return (steps) => shards * N * Math.ceil(replaySlotsForSteps(steps, episodeLength, N) / N);
+}
+
+/**
+ * The fewest steps after which a run's replay (capped by steps, not buffer_size) holds slices of
+ * every env and a batch: what the learning-phase advice must not undercut.
+ */
+function fewestStepsForReplay(cfg: Config, episodeLength: number): number {
+  return Math.max(
+    fewestStepsFilling(cfg.batch_size, batchReplaySlots(cfg, episodeLength)),
+    fewestStepsFilling(slotsForHorizon(cfg), (steps) => replaySlotsForSteps(steps, episodeLength, cfg.num_envs)));
 }
 
 /** Which cap sizes the replay: buffer_size, or steps (a run holds at most what it writes). */
@@ -258,18 +284,21 @@ function replayCap(cfg: Config, runSlots: (steps: number) => number, shards: num
 function replayRaise(cfg: Config, needed: number, runSlots: (steps: number) => number): string {
   const raise: string[] = [];
   if (cfg.buffer_size < needed) raise.push(`buffer_size to at least ${needed}`);
-  if (runSlots(cfg.steps) < needed) {
-    // runSlots grows with steps and runSlots(s) >= s, so the fewest sufficient steps lie in [1, needed].
-    let lo = 1;
-    let hi = needed;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (runSlots(mid) >= needed) hi = mid;
-      else lo = mid + 1;
-    }
-    raise.push(`steps to at least ${lo}`);
-  }
+  if (runSlots(cfg.steps) < needed) raise.push(`steps to at least ${fewestStepsFilling(needed, runSlots)}`);
   return raise.join(' and ');
+}
+
+/** The fewest steps whose run fills `needed` replay slots. */
+function fewestStepsFilling(needed: number, runSlots: (steps: number) => number): number {
+  // runSlots grows with steps and runSlots(s) >= s, so the answer lies in [1, needed].
+  let lo = 1;
+  let hi = needed;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (runSlots(mid) >= needed) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** The environment wrappers a run's config asks for (action repeat, reward accumulation, episode length). */
