@@ -180,6 +180,11 @@ describe('config', () => {
     expect(refuse('steps=20', 'seed_steps=19', 'batch_size=16')).toBe('accepted');
     expect(refuse('steps=300', 'seed_steps=300')).toMatch(/raise steps to at least 301, or set seed_steps to at most 299$/);
     expect(refuse('steps=300', 'seed_steps=299')).toBe('accepted');
+    // Likewise the steps at which a small utd_ratio earns its first update (110 here) fill a batch.
+    expect(refuse('algo=bmpc', 'steps=105', 'seed_steps=100', 'utd_ratio=0.1')).toMatch(/or steps to at least 253, or set pretrain_updates above 0$/);
+    expect(refuse('algo=bmpc', 'steps=253', 'seed_steps=100', 'utd_ratio=0.1')).toBe('accepted');
+    expect(refuse('algo=bmpc', 'steps=105', 'seed_steps=100', 'utd_ratio=0.1', 'batch_size=16')).toMatch(/or steps to at least 110, or set pretrain_updates above 0$/);
+    expect(refuse('algo=bmpc', 'steps=110', 'seed_steps=100', 'utd_ratio=0.1', 'batch_size=16')).toBe('accepted');
   });
 
   it('refuses a fresh run whose utd_ratio earns no update after seeding and that has no pretraining burst', () => {

@@ -224,14 +224,16 @@ export function checkLearningPhase(cfg: Config, derived: Pick<Derived, 'seedStep
  * updates (the rate limiter's closed form). None at all (utd_ratio=0, or a ratio too small for a
  * short run, without a pretraining burst) saves an untrained agent, as above.
  */
-function checkRunEarnsUpdates(cfg: Config, derived: Pick<Derived, 'pretrainUpdates'>, learnStart: number, totalSteps: number): void {
+function checkRunEarnsUpdates(cfg: Config, derived: Pick<Derived, 'pretrainUpdates' | 'episodeLength'>, learnStart: number, totalSteps: number): void {
   const learningSteps = totalSteps - learnStart;
   if (derived.pretrainUpdates > 0 || Math.floor(cfg.utd_ratio * learningSteps + 1e-9) > 0) return;
   // The first whole vector step after seeding at which utd_ratio has earned one update.
   const N = cfg.num_envs;
   const enough = learnStart + Math.ceil(1 / (cfg.utd_ratio * N) - 1e-9) * N;
+  // (and that also fills a batch, as above)
+  const enoughSteps = Math.max(enough, fewestStepsForReplay(cfg, derived.episodeLength));
   throw new ConfigError(`utd_ratio=${cfg.utd_ratio} earns no update over the ${learningSteps} steps after seeding, and pretrain_updates=0 adds no pretraining burst, so the run would save an untrained agent; `
-    + `raise utd_ratio (TD-MPC2 uses 1)${cfg.utd_ratio > 0 ? ` or steps to at least ${enough}` : ''}, or set pretrain_updates above 0`);
+    + `raise utd_ratio (TD-MPC2 uses 1)${cfg.utd_ratio > 0 ? ` or steps to at least ${enoughSteps}` : ''}, or set pretrain_updates above 0`);
 }
 
 /**
