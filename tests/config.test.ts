@@ -51,6 +51,27 @@ describe('config', () => {
     expect(e.num_q).toBe(2);
   });
 
+  it('applies the preset of an algo set in a config= file (it used to apply tdmpc2\'s and only relabel the run)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tdmpc-cfg-'));
+    try {
+      const bmpcFile = path.join(dir, 'bmpc-sweep.yaml');
+      writeFileSync(bmpcFile, 'algo: bmpc\nseed: 4\n');
+      const fromFile = loadConfig([`config=${bmpcFile}`]);
+      expect(fromFile).toEqual({ ...loadConfig(['algo=bmpc']), seed: 4 });
+      expect([fromFile.value_form, fromFile.policy_objective, fromFile.reanalyze_interval]).toEqual(['V', 'distill', 10]);
+      // The command line wins over a file, and the last file over earlier ones, as for every key.
+      expect(loadConfig([`config=${bmpcFile}`, 'algo=tdmpc2'])).toEqual({ ...loadConfig([]), seed: 4 });
+      const tdmpc2File = path.join(dir, 'tdmpc2.yaml');
+      writeFileSync(tdmpc2File, 'algo: tdmpc2\n');
+      expect(loadConfig([`config=${bmpcFile}`, `config=${tdmpc2File}`])).toEqual({ ...loadConfig([]), seed: 4 });
+      expect(loadConfig([`config=${tdmpc2File}`, `config=${bmpcFile}`])).toEqual({ ...loadConfig(['algo=bmpc']), seed: 4 });
+      writeFileSync(tdmpc2File, 'algo: dreamer\n');
+      expect(() => loadConfig([`config=${tdmpc2File}`])).toThrow(`config 'algo' (${tdmpc2File}) must be one of tdmpc2, bmpc, got "dreamer"`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads nested YAML maps as dotted keys, also under a key that is itself a setting', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tdmpc-cfg-'));
     try {

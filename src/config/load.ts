@@ -142,11 +142,15 @@ export function loadConfigWithSources(args: string[] = []): { config: Config; gi
   for (const [k, v] of Object.entries(overrides)) coerceValue(k, v, 'command line');
   const config = defaultConfig() as unknown as Record<string, unknown>;
   const given: GivenKeys = new Map();
-  const algo = (overrides.algo ?? 'tdmpc2') as string;
-  apply(config, { algo }, 'command line');
+  const fileValues = files.map((f) => ({ f, values: readYamlConfig(f) }));
+  // The preset is the algo the user asked for wherever they said it (the command line wins, then
+  // the last config= file): a file's `algo: bmpc` applied after tdmpc2's preset only relabelled a
+  // TD-MPC2 run.
+  const fromFiles = fileValues.filter(({ values }) => 'algo' in values).at(-1);
+  const algo = overrides.algo ?? (fromFiles ? coerceValue('algo', fromFiles.values.algo, fromFiles.f) as string : 'tdmpc2');
+  apply(config, { algo }, overrides.algo !== undefined || !fromFiles ? 'command line' : fromFiles.f);
   apply(config, readYamlConfig(path.join(configsDir(), `${algo}.yaml`)), `configs/${algo}.yaml`);
-  for (const f of files) {
-    const values = readYamlConfig(f);
+  for (const { f, values } of fileValues) {
     apply(config, values, f);
     for (const [k, v] of Object.entries(values)) given.set(k, { value: v, source: f });
   }
