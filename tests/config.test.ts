@@ -59,6 +59,8 @@ describe('config', () => {
       const fromFile = loadConfig([`config=${bmpcFile}`]);
       expect(fromFile).toEqual({ ...loadConfig(['algo=bmpc']), seed: 4 });
       expect([fromFile.value_form, fromFile.policy_objective, fromFile.reanalyze_interval]).toEqual(['V', 'distill', 10]);
+      // The preset files name their algo, so passing one as config= runs that algo.
+      expect(loadConfig([`config=${configsDir()}/bmpc.yaml`])).toEqual(loadConfig(['algo=bmpc']));
       // The command line wins over a file, and the last file over earlier ones, as for every key.
       expect(loadConfig([`config=${bmpcFile}`, 'algo=tdmpc2'])).toEqual({ ...loadConfig([]), seed: 4 });
       const tdmpc2File = path.join(dir, 'tdmpc2.yaml');
