@@ -74,6 +74,28 @@ describe('config', () => {
     }
   });
 
+  it('refuses a width given beside a model_size preset, which sets it (mlp_dim=1024 trained the preset\'s 384 without a word)', () => {
+    expect(() => loadConfig(['mlp_dim=1024'])).toThrow(
+      'mlp_dim=1024 (command line) has no effect while model_size=1 sets the widths (its mlp_dim is 384); add model_size=null to use your own widths, or leave mlp_dim out');
+    expect(() => loadConfig(['model_size=5', 'num_q=2'])).toThrow(/^num_q=2 \(command line\) has no effect while model_size=5 .*its num_q is 5\)/);
+    expect(() => loadConfig(['algo=bmpc', 'model_size=19', 'latent_dim=512'])).toThrow(/^latent_dim=512 .* model_size=19 .*its latent_dim is 768\)/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'tdmpc-cfg-'));
+    try {
+      const file = path.join(dir, 'wide.yaml');
+      writeFileSync(file, 'enc_dim: 512\n');
+      expect(() => loadConfig([`config=${file}`])).toThrow(`enc_dim=512 (${file}) has no effect while model_size=1`);
+      expect(loadConfig([`config=${file}`, 'model_size=null']).enc_dim).toBe(512);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Accepted: the preset's own values, widths with model_size=null, bmpc's preset widths, and resume (the checkpoint's config rules).
+    expect(loadConfig(['mlp_dim=384', 'num_q=2']).mlp_dim).toBe(384);
+    expect(loadConfig(['model_size=null', 'mlp_dim=1024']).mlp_dim).toBe(1024);
+    expect(loadConfig(['algo=bmpc', 'mlp_dim=1024']).mlp_dim).toBe(1024);
+    expect(loadConfig([`config=${configsDir()}/bmpc-equivalence.yaml`]).num_q).toBe(2);
+    expect(loadConfig(['resume=x.ckpt', 'mlp_dim=1024']).mlp_dim).toBe(1024);
+  });
+
   it('reads nested YAML maps as dotted keys, also under a key that is itself a setting', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tdmpc-cfg-'));
     try {

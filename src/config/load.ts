@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { ConfigError } from '../errors.js';
 import { closestNames } from '../util/closest.js';
 import { SCHEMA, defaultConfig, type Config, type FieldSpec } from './schema.js';
+import { modelSizePreset } from '../model/config.js';
 
 /** configs/ at the package root (works from src/ and from dist/src/). */
 export function configsDir(): string {
@@ -156,7 +157,27 @@ export function loadConfigWithSources(args: string[] = []): { config: Config; gi
   }
   apply(config, overrides, 'command line');
   for (const [k, v] of Object.entries(overrides)) given.set(k, { value: v, source: 'command line' });
+  // A resumed run keeps its checkpoint's config (its own command, resume= added, is accepted as is).
+  if (overrides.resume === undefined) checkWidthsUnderModelSize(config as unknown as Config, given);
   return { config: config as unknown as Config, given };
+}
+
+/** The widths a model_size preset sets, by config key. */
+const PRESET_WIDTHS = { enc_dim: 'encDim', mlp_dim: 'mlpDim', latent_dim: 'latentDim', num_enc_layers: 'numEncLayers', num_q: 'numQ' } as const;
+
+/**
+ * model_size sets the widths (tdmpc2 overwrites them the same way), so a width the user gave beside
+ * it did nothing: `mlp_dim=1024` trained the preset's 384 without a word. Refused, naming both ways out.
+ */
+function checkWidthsUnderModelSize(config: Config, given: GivenKeys): void {
+  if (config.model_size === null) return;
+  const preset = modelSizePreset(config.model_size);
+  for (const [key, field] of Object.entries(PRESET_WIDTHS)) {
+    const user = given.get(key);
+    if (!user || config[key as keyof Config] === preset[field]) continue;
+    throw new ConfigError(`${key}=${config[key as keyof Config]} (${user.source}) has no effect while model_size=${config.model_size} sets the widths (its ${key} is ${preset[field]}); `
+      + `add model_size=null to use your own widths, or leave ${key} out`);
+  }
 }
 
 /**

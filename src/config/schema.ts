@@ -62,7 +62,7 @@ export const SCHEMA = {
   progress: { type: bool, default: true, doc: 'print the start line, progress lines (steps/s, ETA, last return), evaluations and the summary (false: quiet, warnings only)' },
 
   // ---------------------------------------------------------------- model
-  model_size: { type: oneOf('1', '5', '19', '48', '317'), default: '1', nullable: true, doc: 'tdmpc2 size preset (millions of parameters); sets enc_dim/mlp_dim/latent_dim/num_q/num_enc_layers; null: use those fields as given' },
+  model_size: { type: oneOf('1', '5', '19', '48', '317'), default: '1', nullable: true, doc: 'tdmpc2 size preset (millions of parameters); sets enc_dim/mlp_dim/latent_dim/num_q/num_enc_layers (one given beside it is refused); null: use those fields as given' },
   num_enc_layers: { type: int(1, 16), default: 2, doc: 'encoder layers' },
   enc_dim: { type: int(1), default: 256, doc: 'encoder hidden width' },
   mlp_dim: { type: int(1), default: 384, doc: 'hidden width of dynamics/reward/value/policy' },
