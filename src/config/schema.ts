@@ -55,7 +55,7 @@ export const SCHEMA = {
   work_dir: { type: str, default: 'runs', doc: 'output root; a run writes to <work_dir>/<task>/<algo>/<exp_name>/seed-<seed>' },
   exp_name: { type: folder, default: 'default', doc: 'experiment name (one folder under <work_dir>/<task>/<algo>: no / or \\, not . or ..)' },
   overwrite: { type: bool, default: false, doc: 'start a fresh run over a run folder that holds an earlier run, deleting its eval.csv, metrics.jsonl and checkpoints (without it such a run is refused)' },
-  checkpoint_freq: { type: int(0), default: 50_000, doc: 'write a checkpoint every this many env steps (0: only at the end)' },
+  checkpoint_freq: { type: int(0), default: 50_000, doc: 'write a checkpoint every this many env steps (0: only at the end; runtime=sync: at the first episode end at or after each multiple)' },
   save_buffer: { type: bool, default: true, doc: 'include the replay buffer in checkpoints (resume= needs it; without it a checkpoint holds the model and optimizer only)' },
   resume: { type: str, default: null, nullable: true, doc: 'path of a checkpoint to continue from' },
   log_freq: { type: int(1), default: 1000, doc: 'write a JSONL metrics line every this many env steps' },
