@@ -27,7 +27,9 @@ describe('resume', () => {
       const ckpt = path.join(b1.dir, 'checkpoints', 'step-200.ckpt');
       expect(ckpt).toBe(ckpt200);
       expect(existsSync(ckpt)).toBe(true);
-      const b2 = await runTraining([...extra, `resume=${ckpt}`, 'steps=300', 'progress=false']);
+      // Resumed with two engine threads (the run used one): thread counts give the same bits.
+      const b2 = await runTraining([...extra, `resume=${ckpt}`, 'steps=300', 'progress=false', 'learner_threads=2']);
+      expect(b2.config.learner_threads).toBe(2);
       expect(b2.state.step).toBe(300);
       expect(b2.state.updates).toBe(a.state.updates);
       const csvA = readFileSync(path.join(a.dir, 'eval.csv'), 'utf8');

@@ -23,8 +23,15 @@ import { checkRunFolder, createRunFolder, runDir } from './run-folder.js';
 import type { LearnerState } from '../runtime/control.js';
 import type { ThreadedOptions, ThreadedSummary } from '../runtime/run-threaded.js';
 
-/** Keys that may differ from the checkpoint's config when resuming (they do not change the math). */
-const RESUME_OVERRIDABLE = new Set(['task_module', 'steps', 'progress', 'checkpoint_freq', 'log_freq', 'resume', 'eval_episodes', 'eval_pi', 'eval_value', 'metrics', 'metrics.host', 'metrics.port']);
+/**
+ * Keys that may differ from the checkpoint's config when resuming (they do not change the math).
+ * The engine's thread count and thread lending give bit-identical results (engine-native,
+ * engine-guest tests), so a run may continue on a machine with other cores.
+ */
+const RESUME_OVERRIDABLE = new Set([
+  'task_module', 'steps', 'progress', 'checkpoint_freq', 'log_freq', 'resume', 'eval_episodes', 'eval_pi', 'eval_value', 'metrics', 'metrics.host', 'metrics.port',
+  'learner_threads', 'learner_helps_actor', 'actors_help_learner',
+]);
 
 export interface RunResult {
   dir: string;
