@@ -93,7 +93,7 @@ export const SCHEMA = {
   pi_lr_scale: { type: float(0), default: 1, doc: 'policy learning-rate multiplier' },
   optimizer: { type: oneOf('adam', 'adamw'), default: 'adam', doc: 'Adam (L2) or AdamW (decoupled decay)' },
   weight_decay: { type: float(0), default: 0, doc: 'weight decay' },
-  grad_clip_norm: { type: float(0), default: 20, doc: 'global gradient-norm clip' },
+  grad_clip_norm: { type: float(0), default: 20, doc: 'global gradient-norm clip (0: no clipping)' },
   grad_clip_scope: { type: oneOf('model', 'module'), default: 'model', doc: "clip the world model's gradients jointly (tdmpc2) or each module (encoder, dynamics, reward, value, termination) on its own (bmpc-jax's optimizer per module)" },
   pi_adam_eps: { type: float(0), default: 1e-5, doc: "the policy optimizer's Adam epsilon (tdmpc2 1e-5; bmpc-jax uses optax's 1e-8)" },
   tau: { type: float(0, 1), default: 0.01, doc: 'EMA rate of the target value network' },
