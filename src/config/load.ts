@@ -158,7 +158,7 @@ export function loadConfigWithSources(args: string[] = []): { config: Config; gi
   apply(config, overrides, 'command line');
   for (const [k, v] of Object.entries(overrides)) given.set(k, { value: v, source: 'command line' });
   // A resumed run keeps its checkpoint's config (its own command, resume= added, is accepted as is).
-  if (overrides.resume === undefined) checkWidthsUnderModelSize(config as unknown as Config, given);
+  if (config.resume === null) checkWidthsUnderModelSize(config as unknown as Config, given);
   return { config: config as unknown as Config, given };
 }
 
