@@ -96,6 +96,14 @@ describe('config', () => {
     expect(loadConfig(['resume=x.ckpt', 'mlp_dim=1024']).mlp_dim).toBe(1024);
   });
 
+  it('refuses seed_steps and seed_steps_coef given together (seed_steps won and the coefficient did nothing)', () => {
+    expect(() => loadConfig(['seed_steps=500', 'seed_steps_coef=2'])).toThrow(
+      'seed_steps=500 (command line) and seed_steps_coef=2 (command line) both set the seed steps, and seed_steps wins, so the coefficient would do nothing; give one of them (seed_steps=null uses the coefficient)');
+    expect(loadConfig(['seed_steps=null', 'seed_steps_coef=2']).seed_steps_coef).toBe(2);
+    expect(loadConfig(['seed_steps=500', 'seed_steps_coef=0']).seed_steps).toBe(500);
+    expect(loadConfig([`config=${configsDir()}/tdmpc-square.yaml`, 'seed_steps=500']).seed_steps).toBe(500); // its coef is 0
+  });
+
   it('reads nested YAML maps as dotted keys, also under a key that is itself a setting', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tdmpc-cfg-'));
     try {

@@ -158,7 +158,10 @@ export function loadConfigWithSources(args: string[] = []): { config: Config; gi
   apply(config, overrides, 'command line');
   for (const [k, v] of Object.entries(overrides)) given.set(k, { value: v, source: 'command line' });
   // A resumed run keeps its checkpoint's config (its own command, resume= added, is accepted as is).
-  if (config.resume === null) checkWidthsUnderModelSize(config as unknown as Config, given);
+  if (config.resume === null) {
+    checkWidthsUnderModelSize(config as unknown as Config, given);
+    checkOneSeedStepsSource(config as unknown as Config, given);
+  }
   return { config: config as unknown as Config, given };
 }
 
@@ -178,6 +181,15 @@ function checkWidthsUnderModelSize(config: Config, given: GivenKeys): void {
     throw new ConfigError(`${key}=${config[key as keyof Config]} (${user.source}) has no effect while model_size=${config.model_size} sets the widths (its ${key} is ${preset[field]}); `
       + `add model_size=null to use your own widths, or leave ${key} out`);
   }
+}
+
+/** seed_steps wins over seed_steps_coef, so a coefficient the user gave beside it did nothing. */
+function checkOneSeedStepsSource(config: Config, given: GivenKeys): void {
+  const steps = given.get('seed_steps');
+  const coef = given.get('seed_steps_coef');
+  if (!steps || !coef || config.seed_steps === null || config.seed_steps_coef === 0) return;
+  throw new ConfigError(`seed_steps=${config.seed_steps} (${steps.source}) and seed_steps_coef=${config.seed_steps_coef} (${coef.source}) both set the seed steps, and seed_steps wins, so the coefficient would do nothing; `
+    + 'give one of them (seed_steps=null uses the coefficient)');
 }
 
 /**

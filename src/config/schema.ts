@@ -41,7 +41,7 @@ export const SCHEMA = {
   steps: { type: int(1), default: 100_000, doc: 'total environment (agent) steps over all envs' },
   seed: { type: int(0, 2 ** 31 - 1), default: 1, doc: 'random seed (envs, init, sampling, planning)' },
   seed_steps: { type: int(0), default: null, nullable: true, doc: 'random-action steps before training (null: derived, see seed_steps_coef); at least envs x horizon + 1, so every env holds a training slice' },
-  seed_steps_coef: { type: float(0), default: 0, doc: 'if > 0, seed_steps = coef * num_envs * episode_length; else max(1000, 5 * episode_length)' },
+  seed_steps_coef: { type: float(0), default: 0, doc: 'if > 0, seed_steps = coef * num_envs * episode_length (leave seed_steps null); else max(1000, 5 * episode_length)' },
   pretrain_updates: { type: int(0), default: null, nullable: true, doc: 'updates run once when seeding ends (null: seed_steps for tdmpc2, 0 for bmpc)' },
   utd_ratio: { type: float(0, 1024), default: 1, doc: 'gradient updates per environment step (fractional token scheme)' },
   value_update_freq: { type: int(1), default: 1, doc: 'update the value ensemble every k updates' },
