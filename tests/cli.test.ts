@@ -99,11 +99,16 @@ describe('tdmpc CLI', () => {
     expect(all.stdout).toMatch(/^usage: tdmpc bench <name> .*names: peak, gemm, model, env, plan, update, runtime/);
   });
 
-  it('bench runtime refuses plan/update\'s --size S|M, naming its own presets', () => {
+  it('bench runtime refuses plan/update\'s --size S|M and more actors than cores, naming its own flags', () => {
     // It was passed on as model_size=S and refused as the config key, not as the flag given.
     const r = tdmpc('bench', 'runtime', '--size', 'S', '--json');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("bench runtime: --size must be a model_size preset, one of 1, 5, 19, 48, 317 (millions of parameters), got 'S'");
+    // Likewise more actors than cores: refused as --actors (it was refused as the config key actors=).
+    const cores = os.availableParallelism();
+    const many = tdmpc('bench', 'runtime', '--actors', String(cores + 1), '--json');
+    expect(many.status).toBe(2);
+    expect(many.stderr).toContain(`bench runtime: --actors ${cores + 1} is more than the ${cores} cores of this machine (each actor keeps a core busy); use --actors ${Math.max(1, cores - 1)} to leave the learner a core, or at most --actors ${cores}`);
   });
 
   // The benchmark's output contract (not its numbers): both modes over one short window, the JSON

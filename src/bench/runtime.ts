@@ -90,6 +90,8 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
   const size = typeof f.size === 'string' ? f.size : '1';
   // Not plan/update's S|M: the runtime benchmark trains a model_size preset.
   if (!(size in MODEL_SIZES)) throw new CliError(`bench runtime: --size must be a model_size preset, one of ${Object.keys(MODEL_SIZES).join(', ')} (millions of parameters), got '${size}'`);
+  // Said in the benchmark's own flags (the run's refusal names the config key actors=).
+  if (actors > cores) throw new CliError(`bench runtime: --actors ${actors} is more than the ${cores} cores of this machine (each actor keeps a core busy); use --actors ${Math.max(1, cores - 1)} to leave the learner a core, or at most --actors ${cores}`);
   const learnerThreads = flag('learner-threads', coresLeftByActors(actors, cores));
   const syncThreads = flag('sync-threads', cores);
   const boolFlag = (name: string): string => {
