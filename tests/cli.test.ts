@@ -99,7 +99,7 @@ describe('tdmpc CLI', () => {
     expect(all.stdout).toMatch(/^usage: tdmpc bench <name> .*names: peak, gemm, model, env, plan, update, runtime/);
   });
 
-  it('bench runtime refuses plan/update\'s --size S|M and more actors than cores, naming its own flags', () => {
+  it('bench runtime refuses in its own flags: plan/update\'s --size S|M, more actors than cores, a refused run config', () => {
     // It was passed on as model_size=S and refused as the config key, not as the flag given.
     const r = tdmpc('bench', 'runtime', '--size', 'S', '--json');
     expect(r.status).toBe(2);
@@ -109,6 +109,13 @@ describe('tdmpc CLI', () => {
     const many = tdmpc('bench', 'runtime', '--actors', String(cores + 1), '--json');
     expect(many.status).toBe(2);
     expect(many.stderr).toContain(`bench runtime: --actors ${cores + 1} is more than the ${cores} cores of this machine (each actor keeps a core busy); use --actors ${Math.max(1, cores - 1)} to leave the learner a core, or at most --actors ${cores}`);
+    // A refusal of the run's config names the flag that set each key it names.
+    const threads = tdmpc('bench', 'runtime', '--learner-threads', '100', '--json');
+    expect(threads.status).toBe(2);
+    expect(threads.stderr).toMatch(/^tdmpc: bench runtime: config 'learner_threads' \(command line\) must be an integer >= 0 and <= 64, got "100"; .* \(here learner_threads is --learner-threads\)$/m);
+    const seeds = tdmpc('bench', 'runtime', '--steps', '300', '--seed-steps', '100', '--envs', '64', '--json');
+    expect(seeds.status).toBe(2);
+    expect(seeds.stderr).toMatch(/^tdmpc: bench runtime: seed_steps=100 spread over 64 env\(s\) .*set seed_steps to at least 193.* \(here seed_steps is --seed-steps\)$/m);
   });
 
   // The benchmark's output contract (not its numbers): both modes over one short window, the JSON

@@ -24,7 +24,7 @@
 import os from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { CliError } from '../errors.js';
+import { CliError, ConfigError } from '../errors.js';
 import { positiveFlag, type BenchArgs } from './index.js';
 import { runTraining } from '../trainer/run.js';
 import type { ThreadedHandle } from '../runtime/run-threaded.js';
@@ -75,6 +75,24 @@ function waitsOf(blocks: { actors: BlockSnapshot[]; learner: BlockSnapshot } | u
     plan_ms: actorsMean('plan_seconds'), env_step_ms: actorsMean('env_step_seconds'),
     update_ms: mean(blocks.learner.histogram('update_seconds')), publish_ms: mean(blocks.learner.histogram('publish_seconds')),
   };
+}
+
+/** The config keys bench runtime sets from its flags. */
+const FLAG_OF_KEY: Readonly<Record<string, string>> = {
+  steps: '--steps', seed_steps: '--seed-steps', utd_ratio: '--utd', num_envs: '--envs', model_size: '--size',
+  learner_threads: '--learner-threads', task: '--task',
+};
+
+/**
+ * A run's config refusal names config keys (learner_threads=100 is refused as the key); the user
+ * typed this benchmark's flags, so the message says which flag set each key it names.
+ */
+function inBenchFlags(err: unknown): unknown {
+  if (!(err instanceof ConfigError)) return err;
+  // Keys as messages name them: key=value or 'key'.
+  const named = Object.keys(FLAG_OF_KEY).filter((k) => new RegExp(`(^|[^a-z_.])${k}(=|')`).test(err.message));
+  if (named.length === 0) return err;
+  return new CliError(`bench runtime: ${err.message} (here ${named.map((k) => `${k} is ${FLAG_OF_KEY[k]}`).join(', ')})`);
 }
 
 export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
@@ -192,6 +210,8 @@ export async function bench(args: BenchArgs): Promise<Record<string, unknown>> {
     }
     log(`threads: ${result.threads.env_steps_per_s} env steps/s, ${result.threads.updates_per_s} updates/s, cpu ${result.threads.cpu} | sync: ${result.sync.env_steps_per_s} env steps/s, cpu ${result.sync.cpu} | speedup ${result.speedup}${rounds > 1 ? ` (per round: ${result.rounds.map((x) => x.speedup).join(', ')})` : ''}`);
     return result;
+  } catch (err) {
+    throw inBenchFlags(err);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
