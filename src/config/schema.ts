@@ -34,7 +34,7 @@ export const SCHEMA = {
   action_repeat: { type: int(1, 100), default: 2, doc: 'physics control steps per agent step' },
   reward_accumulation: { type: oneOf('sum', 'discounted'), default: 'sum', doc: "action-repeat reward: 'sum' (TD-MPC2) or 'discounted' (bmpc-jax: by dm_control's step discount, 1 on DMControl tasks)" },
   episode_length: { type: int(1), default: null, nullable: true, doc: 'agent steps per episode (null: the task default, 500 for DMControl)' },
-  num_envs: { type: int(1, 4096), default: 1, doc: 'environments stepped together per actor (vectorized)' },
+  num_envs: { type: int(1, 4096), default: 1, doc: 'environments stepped together per actor (vectorized); about 140-150 fit in one thread (MuJoCo WebAssembly memory)' },
 
   // ---------------------------------------------------------------- run
   algo: { type: oneOf('tdmpc2', 'bmpc'), default: 'tdmpc2', doc: 'algorithm preset: configs/<algo>.yaml is applied before user overrides' },

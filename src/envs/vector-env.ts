@@ -67,7 +67,12 @@ export class VectorEnv {
       // Each env owns its model: some tasks edit model fields per episode (target positions).
       for (let i = 0; i < numEnvs; i++) envs.push(TaskEnv.withNewPhysics(spec, Physics.fromSource(mj, spec.model()), options));
     } catch (err) {
+      const built = envs.length;
       for (const e of envs) e.dispose();
+      // Runs check the count first (capacity.ts); this names the cause if another caller runs out.
+      if (built > 0 && /Could not allocate memory/.test(String(err))) {
+        throw new EnvError(`${numEnvs} ${spec.name} environments do not fit in this thread's MuJoCo WebAssembly module (at most 2 GiB; ${built} were built when it ran out): build fewer per thread`);
+      }
       throw err;
     }
     return new VectorEnv(envs, options);

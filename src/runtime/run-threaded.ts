@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
+import { checkEnvsFitThreads } from '../envs/capacity.js';
 import { checkLearningPhase, checkReplayHoldsBatch, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { makeTask } from '../envs/registry.js';
@@ -98,6 +99,11 @@ async function planRun(cfg: Config, resumeSlots: number | null, resumes: number)
   const probe = await VectorEnv.create(spec, 1, envOptionsFor(cfg));
   const task = { name: spec.name, obsDim: probe.obsDim, actionDim: probe.actionDim, episodeLength: probe.maxEpisodeSteps, episodic: spec.episodic };
   probe.dispose();
+  // Each actor builds num_envs environments in its thread; the evaluation thread eval_episodes.
+  await checkEnvsFitThreads(spec, [
+    { count: cfg.num_envs, source: `num_envs=${cfg.num_envs}`, fix: 'lower num_envs (each actor builds num_envs in its own thread: more actors= hold more)' },
+    { count: cfg.eval_episodes, source: `eval_episodes=${cfg.eval_episodes}`, fix: 'lower eval_episodes (the evaluation thread builds one environment per episode)' },
+  ]);
   const derived = deriveConfig(cfg, task);
   checkLearningPhase(cfg, derived);
   const layout = WorldModel.layout(new JsEngine(1), worldModelConfigFor(cfg, derived));

@@ -11,6 +11,7 @@ import { createEngine } from '../engine/index.js';
 import { makeTask } from '../envs/registry.js';
 import { loadTaskModule } from '../envs/task-module.js';
 import { VectorEnv } from '../envs/vector-env.js';
+import { checkEnvsFitThreads } from '../envs/capacity.js';
 import { Agent, checkSavedAgentFinite } from '../agent/agent.js';
 import { CheckpointError, CliError } from '../errors.js';
 import { evaluate } from './evaluate.js';
@@ -71,6 +72,8 @@ export async function evaluateCheckpoint(file: string, options: CheckpointEvalOp
   };
   await loadTaskModule(cfg.task_module);
   const spec = makeTask(cfg.task);
+  // The episodes run side by side, one environment each, in this thread.
+  await checkEnvsFitThreads(spec, [{ count: episodes, source: `episodes=${episodes}`, fix: 'lower episodes= and evaluate again with another seed= for more' }]);
   const env = await VectorEnv.create(spec, episodes, envOptionsFor(cfg));
   const engine = createEngine({ threads });
   try {

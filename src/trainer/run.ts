@@ -20,6 +20,7 @@ import { RunLogger } from './logger.js';
 import { RateLimiter, rateLimiterOptionsFor } from '../runtime/rate-limiter.js';
 import { utdReport } from './utd-report.js';
 import { checkRunFolder, createRunFolder, runDir } from './run-folder.js';
+import { checkEnvsFitThreads } from '../envs/capacity.js';
 import type { LearnerState } from '../runtime/control.js';
 import type { ThreadedOptions, ThreadedSummary } from '../runtime/run-threaded.js';
 
@@ -143,6 +144,12 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
   }
   const spec = makeTask(cfg.task); // unknown task: EnvError with the closest names
   const envOptions = envOptionsFor(cfg);
+  // The loop builds its training and evaluation environments in this one thread.
+  const E = cfg.eval_episodes;
+  await checkEnvsFitThreads(spec, [{
+    count: cfg.num_envs + E, source: E > 0 ? `num_envs=${cfg.num_envs} + eval_episodes=${E}` : `num_envs=${cfg.num_envs}`,
+    fix: 'lower num_envs or eval_episodes (runtime=threads builds each actor\'s num_envs and the evaluation\'s episodes in threads of their own)',
+  }]);
   const env = await VectorEnv.create(spec, cfg.num_envs, { ...envOptions, seed: cfg.seed });
   // Released however the run ends: a refusal or failure mid-setup must not keep native threads.
   let evalEnv: VectorEnv | null = null;
