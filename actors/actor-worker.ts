@@ -11,7 +11,7 @@ import { makeTask } from '../src/envs/registry.js';
 import { loadTaskModule } from '../src/envs/task-module.js';
 import { envOptionsFor } from '../src/config/derive.js';
 import { Agent } from '../src/agent/agent.js';
-import { ReplayBuffer } from '../src/replay/replay-buffer.js';
+import { ReplayBuffer, wholeReplayViews } from '../src/replay/replay-buffer.js';
 import { RunHeader } from '../src/runtime/header.js';
 import { ParamSnapshot } from '../src/runtime/param-snapshot.js';
 import { RateLimiter } from '../src/runtime/rate-limiter.js';
@@ -36,7 +36,7 @@ async function build(): Promise<Actor> {
   const agent = new Agent(engine, cfg, init.derived, cfg.num_envs);
   return new Actor(
     init, env, agent,
-    new ReplayBuffer(buffers.replayShape, buffers.replay),
+    new ReplayBuffer(buffers.replayShape, wholeReplayViews(buffers.replay)),
     new RunHeader(buffers.header, buffers.actors),
     new ParamSnapshot(buffers.snapshot, engine),
     new RateLimiter(init.limiter),

@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { createEngine } from '../src/engine/index.js';
 import { learnerThreads } from '../src/config/derive.js';
 import { Agent } from '../src/agent/agent.js';
-import { ReplayBuffer } from '../src/replay/replay-buffer.js';
+import { ReplayBuffer, wholeReplayViews } from '../src/replay/replay-buffer.js';
 import { readCheckpoint } from '../src/checkpoint/checkpoint-file.js';
 import { RunHeader } from '../src/runtime/header.js';
 import { ParamSnapshot } from '../src/runtime/param-snapshot.js';
@@ -36,7 +36,7 @@ function build(): Learner {
   }
   const learner = new Learner(
     init, agent,
-    new ReplayBuffer(buffers.replayShape, buffers.replay),
+    new ReplayBuffer(buffers.replayShape, wholeReplayViews(buffers.replay)),
     new RunHeader(buffers.header, buffers.actors),
     new ParamSnapshot(buffers.snapshot, engine),
     new RateLimiter(init.limiter),

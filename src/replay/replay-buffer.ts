@@ -58,6 +58,21 @@ export interface ReplayStorage {
   header: Int32Array; // [rings, HEADER_WORDS]
 }
 
+/**
+ * The same storage with every view spanning its whole buffer. A worker must call this on the
+ * storage it receives: Node's structured clone (workerData) keeps a SharedArrayBuffer whole but
+ * cuts a view's byte length to 32 bits, so a column above 4 GiB (obs of 16M+ humanoid transitions)
+ * arrived shorter and the actor's first write past the cut threw "offset is out of bounds".
+ */
+export function wholeReplayViews(s: ReplayStorage): ReplayStorage {
+  return {
+    obs: new Float32Array(s.obs.buffer), action: new Float32Array(s.action.buffer), reward: new Float32Array(s.reward.buffer),
+    expertMean: new Float32Array(s.expertMean.buffer), expertStd: new Float32Array(s.expertStd.buffer),
+    flags: new Uint8Array(s.flags.buffer), episode: new Int32Array(s.episode.buffer), version: new Int32Array(s.version.buffer),
+    generation: new Int32Array(s.generation.buffer), header: new Int32Array(s.header.buffer),
+  };
+}
+
 /** Values per slot of each storage column (the header is per ring, not per slot). */
 export type SlotColumn = Exclude<keyof ReplayStorage, 'header'>;
 export function slotWidths(s: ReplayShape): Record<SlotColumn, number> {
