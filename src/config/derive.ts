@@ -275,6 +275,25 @@ function fewestStepsForReplay(cfg: Config, episodeLength: number): number {
     fewestStepsFilling(slotsForHorizon(cfg), (steps) => replaySlotsForSteps(steps, episodeLength, cfg.num_envs)));
 }
 
+/** Memory left to the rest of the process (engine, MuJoCo modules, workers) beside the replay. */
+const PROCESS_RESERVE_BYTES = 2 ** 30;
+
+/**
+ * Refuses, before any work, a replay larger than this machine's memory. It is allocated and filled
+ * at the start, so an oversized one (buffer_size=30000000 with a long run: 15 GiB for humanoid)
+ * would be killed by the system, or die from an allocation failure, without a message. `bytes`
+ * is the whole replay of `slots` slots (both runtimes; the threaded runtime's shards included).
+ */
+export function checkReplayFitsMemory(cfg: Config, slots: number, bytes: number, totalBytes = os.totalmem()): void {
+  if (bytes + PROCESS_RESERVE_BYTES <= totalBytes) return;
+  const perSlot = bytes / slots;
+  const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+  const fits = Math.max(0, Math.floor((totalBytes - PROCESS_RESERVE_BYTES) / perSlot));
+  const shards = cfg.runtime === 'threads' && cfg.actors > 1 ? ` (each of the ${cfg.actors} actors' shards may hold the whole run)` : '';
+  throw new ConfigError(`the replay of ${slots.toLocaleString('en-US')} transitions${shards} needs ${gib(bytes)} GiB of memory (${Math.round(perSlot)} bytes each), `
+    + `but this machine has ${gib(totalBytes)} GiB and the rest of the run needs about 1 GiB; lower buffer_size so the replay holds at most ${fits.toLocaleString('en-US')} transitions (TD-MPC2 keeps 1,000,000)`);
+}
+
 /** Which cap sizes the replay: buffer_size, or steps (a run holds at most what it writes). */
 function replayCap(cfg: Config, runSlots: (steps: number) => number, shards: number): string {
   if (cfg.buffer_size <= runSlots(cfg.steps)) return `its size is capped by buffer_size=${cfg.buffer_size}`;
