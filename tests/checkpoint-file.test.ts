@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { publishLatest, readCheckpoint, requireSection, writeCheckpoint } from '../src/checkpoint/checkpoint-file.js';
@@ -60,5 +60,41 @@ describe('checkpoint file', () => {
     const corruptFile = path.join(dir, 'corrupt.ckpt');
     writeFileSync(corruptFile, corrupt);
     expect(() => readCheckpoint(corruptFile)).toThrow(/corrupt header/);
+    // A header length past the end of the file, a file shorter than the prefix, a folder.
+    const longHeader = Buffer.from(bytes);
+    longHeader.writeUInt32LE(bytes.length, 12);
+    const longFile = path.join(dir, 'long-header.ckpt');
+    writeFileSync(longFile, longHeader);
+    expect(() => readCheckpoint(longFile)).toThrow(/corrupt header/);
+    const tiny = path.join(dir, 'tiny.ckpt');
+    writeFileSync(tiny, 'TDMPC');
+    expect(() => readCheckpoint(tiny)).toThrow(/bad magic/);
+    expect(() => readCheckpoint(dir)).toThrow(CheckpointError);
+  });
+
+  it('writes and reads checkpoints above 2 GiB (a replay of 5M humanoid transitions is 2.7 GB)', () => {
+    // Node refused to read a file above 2 GiB at once ("File size ... is greater than 2 GiB"), and
+    // section offsets past 2 GiB went negative ((n + 7) & ~7 is 32-bit). Two sections of 1.08 GB
+    // and a small one after them: its offset is past 2^31. The big arrays are never filled (only
+    // the elements set below are backed by memory until the read).
+    const n = 270_000_000;
+    const a = new Float32Array(n);
+    const b = new Uint8Array(n * 4 + 3); // odd length: padding before the next section
+    const c = new Int32Array([7, -8, 9]);
+    a[0] = 1.5; a[n - 1] = -2.5; b[0] = 3; b[b.length - 1] = 4;
+    const file = path.join(dir, 'big.ckpt');
+    try {
+      writeCheckpoint(file, { meta: { size: 'big' }, sections: { a, b, c } });
+      expect(statSync(file).size).toBeGreaterThan(2 ** 31);
+      const back = readCheckpoint(file);
+      expect(back.meta).toEqual({ size: 'big' });
+      const ra = back.sections.a as Float32Array;
+      const rb = back.sections.b as Uint8Array;
+      expect([ra.length, ra[0], ra[1], ra[n - 1]]).toEqual([n, 1.5, 0, -2.5]);
+      expect([rb.length, rb[0], rb[rb.length - 1]]).toEqual([n * 4 + 3, 3, 4]);
+      expect(Array.from(back.sections.c)).toEqual([7, -8, 9]);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 });

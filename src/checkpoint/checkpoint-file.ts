@@ -9,7 +9,7 @@
 //
 // Writes go to <path>.tmp then rename, so a crash never leaves a half-written checkpoint under the
 // real name. Reads validate everything before returning and throw CheckpointError naming the problem.
-import { closeSync, copyFileSync, existsSync, linkSync, openSync, readFileSync, renameSync, writeSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, linkSync, openSync, readSync, renameSync, writeSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointError } from '../errors.js';
 
@@ -26,7 +26,28 @@ export interface CheckpointContents {
   sections: Record<string, Section>;
 }
 
-const align8 = (n: number) => (n + 7) & ~7;
+// Arithmetic, not `(n + 7) & ~7`: bitwise operators cut to 32 bits, and a replay section or a
+// whole checkpoint passes 2 GiB (5M humanoid transitions: 2.7 GB).
+const align8 = (n: number) => Math.ceil(n / 8) * 8;
+
+/** Bytes per read or write call: Node and Linux move at most ~2 GiB per call. */
+const IO_CHUNK_BYTES = 2 ** 30;
+
+/** Writes all of `bytes` (one writeSync may write less than asked, and at most ~2 GiB). */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length;) {
+    done += writeSync(fd, bytes, done, Math.min(IO_CHUNK_BYTES, bytes.length - done));
+  }
+}
+
+/** Fills `into` from the file at `position` (readSync may return less than asked). */
+function readAll(fd: number, into: Uint8Array, position: number): void {
+  for (let done = 0; done < into.length;) {
+    const n = readSync(fd, into, done, Math.min(IO_CHUNK_BYTES, into.length - done), position + done);
+    if (n === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
+    done += n;
+  }
+}
 
 export function writeCheckpoint(file: string, contents: CheckpointContents): void {
   mkdirSync(path.dirname(file), { recursive: true });
@@ -49,17 +70,17 @@ export function writeCheckpoint(file: string, contents: CheckpointContents): voi
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, prefix);
+    writeAll(fd, prefix);
     const pad = Buffer.alloc(8);
     for (const entry of table) {
       const arr = contents.sections[entry.name];
       // Copy out of a SharedArrayBuffer-backed view too (writeSync needs a plain view of bytes).
       const bytes = Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength);
-      writeSync(fd, bytes);
+      writeAll(fd, bytes);
       const rem = align8(arr.byteLength) - arr.byteLength;
-      if (rem) writeSync(fd, pad, 0, rem);
+      if (rem) writeAll(fd, pad.subarray(0, rem));
     }
-    writeSync(fd, Buffer.from(END, 'latin1'));
+    writeAll(fd, Buffer.from(END, 'latin1'));
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });
@@ -87,29 +108,58 @@ export function publishLatest(file: string): string {
   return latest;
 }
 
-/** Reads and validates a checkpoint; `key` names the argument it came from, for the error messages. */
+/**
+ * Reads and validates a checkpoint; `key` names the argument it came from, for the error messages.
+ * Sections are read from the file straight into their arrays: no whole-file buffer, which Node
+ * refuses above 2 GiB ("File size ... is greater than 2 GiB") and which doubled the memory.
+ */
 export function readCheckpoint(file: string, key = 'resume'): CheckpointContents {
   if (!existsSync(file)) throw new CheckpointError(`checkpoint '${file}' does not exist; pass ${key}=<path to a .ckpt file> (runs write them to <run folder>/checkpoints/)`);
-  let buf: Buffer;
+  let fd: number;
   try {
-    buf = readFileSync(file);
+    fd = openSync(file, 'r');
   } catch (err) {
     throw new CheckpointError(`cannot read checkpoint '${file}': ${(err as Error).message}`);
   }
-  if (buf.length < 24 || buf.toString('latin1', 0, 8) !== MAGIC) {
+  try {
+    return readOpenCheckpoint(fd, file);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readOpenCheckpoint(fd: number, file: string): CheckpointContents {
+  const read = (length: number, position: number): Buffer => {
+    const buf = Buffer.alloc(length);
+    try {
+      readAll(fd, buf, position);
+    } catch (err) {
+      throw new CheckpointError(`cannot read checkpoint '${file}': ${(err as Error).message}`);
+    }
+    return buf;
+  };
+  let size: number;
+  try {
+    size = fstatSync(fd).size;
+  } catch (err) {
+    throw new CheckpointError(`cannot read checkpoint '${file}': ${(err as Error).message}`);
+  }
+  const prefix = read(Math.min(size, 16), 0);
+  if (size < 24 || prefix.toString('latin1', 0, 8) !== MAGIC) {
     throw new CheckpointError(`'${file}' is not a tdmpc-runtime checkpoint (bad magic number)`);
   }
-  const version = buf.readUInt32LE(8);
+  const version = prefix.readUInt32LE(8);
   if (version !== CHECKPOINT_VERSION) {
     throw new CheckpointError(`checkpoint '${file}' has format version ${version}; this build reads version ${CHECKPOINT_VERSION}`);
   }
-  if (buf.toString('latin1', buf.length - 8) !== END) {
+  if (read(8, size - 8).toString('latin1') !== END) {
     throw new CheckpointError(`checkpoint '${file}' is truncated (no end marker); it was not completely written`);
   }
-  const headerLen = buf.readUInt32LE(12);
+  const headerLen = prefix.readUInt32LE(12);
   let header: { meta: Record<string, unknown>; sections: { name: string; type: TypeName; offset: number; length: number }[] };
   try {
-    header = JSON.parse(buf.toString('utf8', 16, 16 + headerLen));
+    if (16 + headerLen > size - 8) throw new Error('header runs past the end');
+    header = JSON.parse(read(headerLen, 16).toString('utf8'));
   } catch {
     throw new CheckpointError(`checkpoint '${file}' has a corrupt header`);
   }
@@ -120,11 +170,14 @@ export function readCheckpoint(file: string, key = 'resume'): CheckpointContents
     if (!Ctor) throw new CheckpointError(`checkpoint '${file}': section '${s.name}' has unknown type ${s.type}`);
     const start = dataStart + s.offset;
     const bytes = s.length * Ctor.BYTES_PER_ELEMENT;
-    if (start + bytes > buf.length - 8) throw new CheckpointError(`checkpoint '${file}': section '${s.name}' runs past the end of the file`);
-    // Copy into a fresh aligned buffer (the file buffer's offsets need not be element-aligned).
-    const copy = new Ctor(s.length);
-    new Uint8Array(copy.buffer).set(buf.subarray(start, start + bytes));
-    sections[s.name] = copy;
+    if (start + bytes > size - 8) throw new CheckpointError(`checkpoint '${file}': section '${s.name}' runs past the end of the file`);
+    const arr = new Ctor(s.length);
+    try {
+      readAll(fd, new Uint8Array(arr.buffer), start);
+    } catch (err) {
+      throw new CheckpointError(`cannot read checkpoint '${file}': ${(err as Error).message}`);
+    }
+    sections[s.name] = arr;
   }
   return { meta: header.meta, sections };
 }
