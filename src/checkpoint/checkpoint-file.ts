@@ -33,17 +33,23 @@ const align8 = (n: number) => Math.ceil(n / 8) * 8;
 /** Bytes per read or write call: Node and Linux move at most ~2 GiB per call. */
 const IO_CHUNK_BYTES = 2 ** 30;
 
-/** Writes all of `bytes` (one writeSync may write less than asked, and at most ~2 GiB). */
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length;) {
-    done += writeSync(fd, bytes, done, Math.min(IO_CHUNK_BYTES, bytes.length - done));
+/**
+ * Writes all of a typed array's bytes: in chunks, since one writeSync may write less than asked
+ * (at most ~2 GiB), and since a byte view of a whole section above 4 GiB cannot be made (a typed
+ * array holds at most 2^32 elements).
+ */
+function writeAll(fd: number, arr: ArrayBufferView): void {
+  for (let done = 0; done < arr.byteLength;) {
+    const chunk = new Uint8Array(arr.buffer, arr.byteOffset + done, Math.min(IO_CHUNK_BYTES, arr.byteLength - done));
+    done += writeSync(fd, chunk);
   }
 }
 
-/** Fills `into` from the file at `position` (readSync may return less than asked). */
-function readAll(fd: number, into: Uint8Array, position: number): void {
-  for (let done = 0; done < into.length;) {
-    const n = readSync(fd, into, done, Math.min(IO_CHUNK_BYTES, into.length - done), position + done);
+/** Fills a typed array's bytes from the file at `position`, in chunks (readSync may return less than asked). */
+function readAll(fd: number, arr: ArrayBufferView, position: number): void {
+  for (let done = 0; done < arr.byteLength;) {
+    const chunk = new Uint8Array(arr.buffer, arr.byteOffset + done, Math.min(IO_CHUNK_BYTES, arr.byteLength - done));
+    const n = readSync(fd, chunk, 0, chunk.length, position + done);
     if (n === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
     done += n;
   }
@@ -74,9 +80,7 @@ export function writeCheckpoint(file: string, contents: CheckpointContents): voi
     const pad = Buffer.alloc(8);
     for (const entry of table) {
       const arr = contents.sections[entry.name];
-      // Copy out of a SharedArrayBuffer-backed view too (writeSync needs a plain view of bytes).
-      const bytes = Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength);
-      writeAll(fd, bytes);
+      writeAll(fd, arr); // SharedArrayBuffer-backed views too
       const rem = align8(arr.byteLength) - arr.byteLength;
       if (rem) writeAll(fd, pad.subarray(0, rem));
     }
@@ -173,7 +177,7 @@ function readOpenCheckpoint(fd: number, file: string): CheckpointContents {
     if (start + bytes > size - 8) throw new CheckpointError(`checkpoint '${file}': section '${s.name}' runs past the end of the file`);
     const arr = new Ctor(s.length);
     try {
-      readAll(fd, new Uint8Array(arr.buffer), start);
+      readAll(fd, arr, start);
     } catch (err) {
       throw new CheckpointError(`cannot read checkpoint '${file}': ${(err as Error).message}`);
     }
