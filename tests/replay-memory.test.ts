@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { checkReplayFitsMemory } from '../src/config/derive.js';
+import { checkReplayColumnsFit, checkReplayFitsMemory } from '../src/config/derive.js';
 import { loadConfig } from '../src/config/load.js';
 import { runTraining } from '../src/trainer/run.js';
 import { ConfigError } from '../src/errors.js';
@@ -21,6 +21,13 @@ describe('replay memory', () => {
       + 'lower buffer_size so the replay holds at most 5,998,557 transitions (TD-MPC2 keeps 1,000,000)'));
     const threads = loadConfig(['actors=2']);
     expect(() => checkReplayFitsMemory(threads, 10_000_000, 5_370_000_000, 4 * GiB)).toThrow(/^the replay of 10,000,000 transitions \(each of the 2 actors' shards may hold the whole run\) needs 5\.0 GiB/);
+  });
+
+  it('refuses a column beyond what one typed array holds (its allocation threw "Invalid typed array length")', () => {
+    expect(() => checkReplayColumnsFit(64_000_000, 67)).not.toThrow();
+    expect(() => checkReplayColumnsFit(65_000_000, 67)).toThrow(new ConfigError(
+      'the replay of 65,000,000 transitions would hold 4,355,000,000 values in its widest column (67 per transition), more than the 4,294,967,296 one JavaScript typed array can hold; '
+      + 'lower buffer_size so the replay holds at most 64,103,989 transitions'));
   });
 
   it('both runtimes refuse a replay beyond this machine\'s memory before any work', async () => {

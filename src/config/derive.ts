@@ -294,6 +294,20 @@ export function checkReplayFitsMemory(cfg: Config, slots: number, bytes: number,
     + `but this machine has ${gib(totalBytes)} GiB and the rest of the run needs about 1 GiB; lower buffer_size so the replay holds at most ${fits.toLocaleString('en-US')} transitions (TD-MPC2 keeps 1,000,000)`);
 }
 
+/** Elements one JavaScript typed array can hold (Node 20's V8): each replay column is one array. */
+const TYPED_ARRAY_MAX_ELEMENTS = 2 ** 32;
+
+/**
+ * Refuses, before any work, a replay whose widest column (observations: slots x obs dims floats)
+ * exceeds what one typed array holds; its allocation threw "Invalid typed array length" (a
+ * machine with the memory for 64M humanoid transitions would get there).
+ */
+export function checkReplayColumnsFit(slots: number, widest: number): void {
+  if (slots * widest <= TYPED_ARRAY_MAX_ELEMENTS) return;
+  throw new ConfigError(`the replay of ${slots.toLocaleString('en-US')} transitions would hold ${(slots * widest).toLocaleString('en-US')} values in its widest column (${widest} per transition), `
+    + `more than the ${TYPED_ARRAY_MAX_ELEMENTS.toLocaleString('en-US')} one JavaScript typed array can hold; lower buffer_size so the replay holds at most ${Math.floor(TYPED_ARRAY_MAX_ELEMENTS / widest).toLocaleString('en-US')} transitions`);
+}
+
 /** Which cap sizes the replay: buffer_size, or steps (a run holds at most what it writes). */
 function replayCap(cfg: Config, runSlots: (steps: number) => number, shards: number): string {
   if (cfg.buffer_size <= runSlots(cfg.steps)) return `its size is capped by buffer_size=${cfg.buffer_size}`;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { checkEnvsFitThreads } from '../envs/capacity.js';
-import { checkLearningPhase, checkReplayFitsMemory, checkReplayHoldsBatch, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
+import { checkLearningPhase, checkReplayColumnsFit, checkReplayFitsMemory, checkReplayHoldsBatch, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { makeTask } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector-env.js';
@@ -123,6 +123,7 @@ async function planRun(cfg: Config, resumeSlots: number | null, resumes: number)
   const slots = shape.numRings * shape.ringCapacity;
   checkReplayHoldsBatch(cfg, derived, slots);
   checkReplayFitsMemory(cfg, slots, replayBytes(shape));
+  checkReplayColumnsFit(slots, Math.max(derived.obsDim, derived.actionDim));
   if (shape.ringCapacity < cfg.horizon + 3) {
     // deriveConfig keeps a steps-capped replay at >= 2 x (horizon + 2) slots per ring: only buffer_size binds here.
     throw new ConfigError(`buffer_size (${cfg.buffer_size}) split over ${shape.numRings} rings (actors x num_envs) leaves ${shape.ringCapacity} slots per ring, too few for slices of horizon+1 = ${cfg.horizon + 1} steps; raise buffer_size to at least ${shape.numRings * (cfg.horizon + 3)}`);
