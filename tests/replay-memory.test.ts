@@ -28,6 +28,7 @@ describe('replay memory', () => {
     expect(() => checkReplayColumnsFit(65_000_000, 67)).toThrow(new ConfigError(
       'the replay of 65,000,000 transitions would hold 4,355,000,000 values in its widest column (67 per transition), more than the 4,294,967,296 one JavaScript typed array can hold; '
       + 'lower buffer_size so the replay holds at most 64,103,989 transitions'));
+    expect(() => checkReplayColumnsFit(2 ** 31, 1)).toThrow('the replay of 2,147,483,648 transitions is more than the 2,147,483,647 it can index; lower buffer_size');
   });
 
   it('both runtimes refuse a replay beyond this machine\'s memory before any work', async () => {

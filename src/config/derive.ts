@@ -303,6 +303,8 @@ const TYPED_ARRAY_MAX_ELEMENTS = 2 ** 32;
  * machine with the memory for 64M humanoid transitions would get there).
  */
 export function checkReplayColumnsFit(slots: number, widest: number): void {
+  // Sampled slices carry their slot index as an int32 (ReplayBatch.start).
+  if (slots > 2 ** 31 - 1) throw new ConfigError(`the replay of ${slots.toLocaleString('en-US')} transitions is more than the 2,147,483,647 it can index; lower buffer_size`);
   if (slots * widest <= TYPED_ARRAY_MAX_ELEMENTS) return;
   throw new ConfigError(`the replay of ${slots.toLocaleString('en-US')} transitions would hold ${(slots * widest).toLocaleString('en-US')} values in its widest column (${widest} per transition), `
     + `more than the ${TYPED_ARRAY_MAX_ELEMENTS.toLocaleString('en-US')} one JavaScript typed array can hold; lower buffer_size so the replay holds at most ${Math.floor(TYPED_ARRAY_MAX_ELEMENTS / widest).toLocaleString('en-US')} transitions`);
