@@ -113,11 +113,12 @@ export function publishLatest(file: string): string {
 }
 
 /**
- * Reads and validates a checkpoint; `key` names the argument it came from, for the error messages.
+ * Reads and validates a checkpoint; `key` names the argument it came from, for the error messages;
+ * `skipReplay` leaves out the replay.* sections.
  * Sections are read from the file straight into their arrays: no whole-file buffer, which Node
  * refuses above 2 GiB ("File size ... is greater than 2 GiB") and which doubled the memory.
  */
-export function readCheckpoint(file: string, key = 'resume'): CheckpointContents {
+export function readCheckpoint(file: string, key = 'resume', options: { skipReplay?: boolean } = {}): CheckpointContents {
   if (!existsSync(file)) throw new CheckpointError(`checkpoint '${file}' does not exist; pass ${key}=<path to a .ckpt file> (runs write them to <run folder>/checkpoints/)`);
   let fd: number;
   try {
@@ -126,13 +127,13 @@ export function readCheckpoint(file: string, key = 'resume'): CheckpointContents
     throw new CheckpointError(`cannot read checkpoint '${file}': ${(err as Error).message}`);
   }
   try {
-    return readOpenCheckpoint(fd, file);
+    return readOpenCheckpoint(fd, file, options.skipReplay ?? false);
   } finally {
     closeSync(fd);
   }
 }
 
-function readOpenCheckpoint(fd: number, file: string): CheckpointContents {
+function readOpenCheckpoint(fd: number, file: string, skipReplay: boolean): CheckpointContents {
   const read = (length: number, position: number): Buffer => {
     const buf = Buffer.alloc(length);
     try {
@@ -175,6 +176,8 @@ function readOpenCheckpoint(fd: number, file: string): CheckpointContents {
     const start = dataStart + s.offset;
     const bytes = s.length * Ctor.BYTES_PER_ELEMENT;
     if (start + bytes > size - 8) throw new CheckpointError(`checkpoint '${file}': section '${s.name}' runs past the end of the file`);
+    // tdmpc eval: the replay is most of a checkpoint (gigabytes) and evaluation never reads it.
+    if (skipReplay && s.name.startsWith('replay.')) continue;
     const arr = new Ctor(s.length);
     try {
       readAll(fd, arr, start);

@@ -56,7 +56,8 @@ export async function evaluateCheckpoint(file: string, options: CheckpointEvalOp
   if (options.mode !== undefined && options.mode !== 'plan' && options.mode !== 'pi') {
     throw new CliError(`mode must be 'plan' or 'pi' (got '${String(options.mode)}')`);
   }
-  const ckpt = readCheckpoint(file, 'checkpoint'); // missing / corrupt / foreign files: CheckpointError naming the file
+  // Missing / corrupt / foreign files: CheckpointError naming the file. The replay is not read.
+  const ckpt = readCheckpoint(file, 'checkpoint', { skipReplay: true });
   const saved = ckpt.meta.config as Config | undefined;
   const trainer = ckpt.meta.trainer as { step?: number } | undefined;
   if (!saved || typeof saved !== 'object' || !ckpt.meta.agent) {
