@@ -1,13 +1,13 @@
 // Ctrl-C (SIGINT) and SIGTERM (a scheduler's preemption) are heard promptly in both runtimes, even
 // in the middle of a long evaluation: the evaluation is cancelled (nothing logged), a checkpoint is
-// written and the CLI exits 130 / 143.
+// written and the CLI exits 130 / 143. A hang-up (the terminal closed) stops the same way.
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TIME_SCALE } from './fixtures/runtime/args.js';
+import { TIME_SCALE, TINY_THREADS } from './fixtures/runtime/args.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -126,5 +126,29 @@ describe('a stop signal delivered twice at once', () => {
       const dir = path.join(work, 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1');
       expect(readdirSync(path.join(dir, 'checkpoints')), out).toContain('step-101.ckpt');
     }, 60_000);
+  }
+});
+
+// The terminal closing (ssh dropped, window closed) used to kill the run at once: no checkpoint,
+// hours lost. Now SIGHUP stops like SIGTERM, and the process then ends by SIGHUP as a hung-up
+// process does (a normal exit aborted in Node's terminal reset on the dead terminal). Run on a real
+// pseudo-terminal (tests/fixtures/hangup.py, Python's pty module).
+describe('the terminal closing (SIGHUP)', () => {
+  for (const runtime of ['sync', 'threads'] as const) {
+    it(`runtime=${runtime}: writes a checkpoint and ends by SIGHUP`, () => {
+      const work = mkdtempSync(path.join(os.tmpdir(), `tdmpc-hup-${runtime}-`));
+      const args = [...TINY_THREADS.filter((a) => a !== 'runtime=threads' && a !== 'progress=false'), `runtime=${runtime}`, 'steps=1000000', 'metrics=false', `work_dir=${work}`];
+      const r = spawnSync('python3', [path.join(root, 'tests', 'fixtures', 'hangup.py'), 'step ', String(3 * TIME_SCALE), process.execPath, path.join(root, 'bin', 'tdmpc.js'), 'train', ...args], {
+        cwd: root, encoding: 'utf8', timeout: 180_000,
+      });
+      expect(r.error, 'needs python3 (its pty module provides the terminal)').toBeUndefined();
+      const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { exit_code: number | null; signal: number | null; marker_seen: boolean; seconds_after_hangup: number; output: string };
+      expect(result.marker_seen, result.output).toBe(true); // hung up while training, 3 s after the first progress line
+      expect(result.signal, result.output + r.stderr).toBe(os.constants.signals.SIGHUP);
+      expect(result.seconds_after_hangup).toBeLessThan(30);
+      const files = readdirSync(path.join(work, 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1', 'checkpoints'));
+      expect(files).toContain('latest.ckpt');
+      expect(files.some((f) => /^step-\d+\.ckpt$/.test(f))).toBe(true);
+    }, 200_000);
   }
 });

@@ -1,10 +1,11 @@
 // `tdmpc train key=value ...`: validates everything, then trains (src/trainer/run.ts).
-// Ctrl-C (SIGINT) or SIGTERM (a scheduler's preemption, `timeout`, `docker stop`) stops
-// gracefully: the loop finishes its step (or stops inside its updates, e.g. the pretraining burst,
-// recording those still owed), writes a checkpoint and exits 130 / 143; a second signal exits at once.
+// Ctrl-C (SIGINT), SIGTERM (a scheduler's preemption, `timeout`, `docker stop`) or SIGHUP (the
+// terminal or ssh session closed) stops gracefully: the loop finishes its step (or stops inside its
+// updates, e.g. the pretraining burst, recording those still owed), writes a checkpoint and exits
+// 130 / 143 / 129; a second signal exits at once.
 import { runTraining } from '../trainer/run.js';
 
-const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
 /**
  * A repeat within this window is the same stop delivered twice, not a second request: `timeout`
@@ -28,14 +29,23 @@ export async function trainCommand(args: string[]): Promise<number> {
     }
     stoppedBy = signal;
     stoppedAt = performance.now();
-    console.log(`\nstopping (${signal}): finishing this step (a running evaluation is cancelled) and writing a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C again' : 'another SIGTERM'} to exit at once)`);
+    // After a hang-up the terminal is gone: writes to it fail (EIO), and an unheard stream error
+    // would end the process before the checkpoint. The run's files still record everything.
+    if (signal === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+    console.log(`\nstopping (${signal}): finishing this step (a running evaluation is cancelled) and writing a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C again' : `another ${signal}`} to exit at once)`);
   };
   const handlers = (Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]).map((signal) => [signal, () => onSignal(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);
   try {
     await runTraining(args, { shouldStop: () => stoppedBy !== null });
-    return stoppedBy ? SIGNAL_EXIT_CODES[stoppedBy] : 0;
   } finally {
     for (const [signal, handler] of handlers) process.off(signal, handler);
   }
+  if (stoppedBy === 'SIGHUP') {
+    // Checkpoint written: end as a hung-up process does. A normal exit restores the terminal's
+    // modes first, and on a hung-up terminal Node aborts there (ResetStdio's assertion, SIGABRT).
+    process.kill(process.pid, 'SIGHUP');
+    await new Promise(() => {}); // the signal ends the process
+  }
+  return stoppedBy ? SIGNAL_EXIT_CODES[stoppedBy] : 0;
 }
