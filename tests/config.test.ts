@@ -126,6 +126,8 @@ describe('config', () => {
 
   it('rejects bad values naming the field and what is accepted', () => {
     expect(() => loadConfig(['steps=-5'])).toThrow(/'steps'.*integer >= 1/);
+    // The threaded runtime counts steps in int32 (a run past 2^31 steps would wrap its counters).
+    expect(() => loadConfig(['steps=3000000000'])).toThrow(/'steps'.*integer >= 1 and <= 2000000000, got "3000000000"/);
     expect(() => loadConfig(['algo=ppo'])).toThrow(/one of tdmpc2, bmpc/);
     expect(() => loadConfig(['mpc=maybe'])).toThrow(/true or false/);
     expect(() => loadConfig(['lr=abc'])).toThrow(/'lr'/);

@@ -38,7 +38,7 @@ export const SCHEMA = {
 
   // ---------------------------------------------------------------- run
   algo: { type: oneOf('tdmpc2', 'bmpc'), default: 'tdmpc2', doc: 'algorithm preset: configs/<algo>.yaml is applied before user overrides' },
-  steps: { type: int(1), default: 100_000, doc: 'total environment (agent) steps over all envs' },
+  steps: { type: int(1, 2_000_000_000), default: 100_000, doc: 'total environment (agent) steps over all envs (the threaded runtime counts them in int32)' },
   seed: { type: int(0, 2 ** 31 - 1), default: 1, doc: 'random seed (envs, init, sampling, planning)' },
   seed_steps: { type: int(0), default: null, nullable: true, doc: 'random-action steps before training (null: derived, see seed_steps_coef); at least envs x horizon + 1, so every env holds a training slice' },
   seed_steps_coef: { type: float(0), default: 0, doc: 'if > 0, seed_steps = coef * num_envs * episode_length (leave seed_steps null); else max(1000, 5 * episode_length)' },
