@@ -152,3 +152,28 @@ describe('the terminal closing (SIGHUP)', () => {
     }, 200_000);
   }
 });
+
+// Standard output closing under a run (`| tee log` killed, `| head`) used to end it at once with an
+// unhandled EPIPE, without a checkpoint. Now it stops like a signal and exits 141.
+describe('standard output closing (EPIPE)', () => {
+  for (const runtime of ['sync', 'threads'] as const) {
+    it(`runtime=${runtime}: writes a checkpoint and exits 141`, async () => {
+      const work = mkdtempSync(path.join(os.tmpdir(), `tdmpc-pipe-${runtime}-`));
+      const args = [...TINY_THREADS.filter((a) => a !== 'runtime=threads' && a !== 'progress=false'), `runtime=${runtime}`, 'steps=1000000', 'metrics=false', 'log_freq=10', `work_dir=${work}`];
+      const child = spawn(process.execPath, [path.join(root, 'bin', 'tdmpc.js'), 'train', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      let seen = '';
+      child.stdout.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes('step ')) child.stdout.destroy(); // the reader goes away, like `| head`
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      expect(code, err).toBe(141);
+      expect(err).toContain('stopping (output closed)');
+      const files = readdirSync(path.join(work, 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1', 'checkpoints'));
+      expect(files).toContain('latest.ckpt');
+      expect(files.some((f) => /^step-\d+\.ckpt$/.test(f))).toBe(true);
+    }, 120_000);
+  }
+});
