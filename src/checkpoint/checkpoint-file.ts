@@ -128,6 +128,10 @@ export function readCheckpoint(file: string, key = 'resume', options: { skipRepl
   }
   try {
     return readOpenCheckpoint(fd, file, options.skipReplay ?? false);
+  } catch (err) {
+    // Failed reads (and impossible sizes from a damaged table) say which file; our own errors pass as they are.
+    if (err instanceof CheckpointError) throw err;
+    throw new CheckpointError(`cannot read checkpoint '${file}': ${(err as Error).message}`);
   } finally {
     closeSync(fd);
   }
@@ -136,19 +140,10 @@ export function readCheckpoint(file: string, key = 'resume', options: { skipRepl
 function readOpenCheckpoint(fd: number, file: string, skipReplay: boolean): CheckpointContents {
   const read = (length: number, position: number): Buffer => {
     const buf = Buffer.alloc(length);
-    try {
-      readAll(fd, buf, position);
-    } catch (err) {
-      throw new CheckpointError(`cannot read checkpoint '${file}': ${(err as Error).message}`);
-    }
+    readAll(fd, buf, position);
     return buf;
   };
-  let size: number;
-  try {
-    size = fstatSync(fd).size;
-  } catch (err) {
-    throw new CheckpointError(`cannot read checkpoint '${file}': ${(err as Error).message}`);
-  }
+  const size = fstatSync(fd).size;
   const prefix = read(Math.min(size, 16), 0);
   if (size < 24 || prefix.toString('latin1', 0, 8) !== MAGIC) {
     throw new CheckpointError(`'${file}' is not a tdmpc-runtime checkpoint (bad magic number)`);
@@ -179,11 +174,7 @@ function readOpenCheckpoint(fd: number, file: string, skipReplay: boolean): Chec
     // tdmpc eval: the replay is most of a checkpoint (gigabytes) and evaluation never reads it.
     if (skipReplay && s.name.startsWith('replay.')) continue;
     const arr = new Ctor(s.length);
-    try {
-      readAll(fd, arr, start);
-    } catch (err) {
-      throw new CheckpointError(`cannot read checkpoint '${file}': ${(err as Error).message}`);
-    }
+    readAll(fd, arr, start);
     sections[s.name] = arr;
   }
   return { meta: header.meta, sections };

@@ -5,6 +5,8 @@ import { ConfigError } from '../errors.js';
 import type { Config } from './schema.js';
 import type { EnvOptions } from '../envs/env.js';
 import { modelSizePreset } from '../model/config.js';
+import { wholeUpdates } from '../trainer/update-tokens.js';
+import { replayBytes, type ReplayShape } from '../replay/replay-buffer.js';
 
 /** What derivation needs to know about the task. */
 export interface TaskInfo {
@@ -221,12 +223,12 @@ export function checkLearningPhase(cfg: Config, derived: Pick<Derived, 'seedStep
 
 /**
  * After seeding, a run makes pretrain_updates plus about floor(utd_ratio x its learning steps)
- * updates (the rate limiter's closed form). None at all (utd_ratio=0, or a ratio too small for a
+ * updates (wholeUpdates, as the rate limiter's closed form counts them). None at all (utd_ratio=0, or a ratio too small for a
  * short run, without a pretraining burst) saves an untrained agent, as above.
  */
 function checkRunEarnsUpdates(cfg: Config, derived: Pick<Derived, 'pretrainUpdates' | 'episodeLength'>, learnStart: number, totalSteps: number): void {
   const learningSteps = totalSteps - learnStart;
-  if (derived.pretrainUpdates > 0 || Math.floor(cfg.utd_ratio * learningSteps + 1e-9) > 0) return;
+  if (derived.pretrainUpdates > 0 || wholeUpdates(cfg.utd_ratio * learningSteps) > 0) return;
   // The first whole vector step after seeding at which utd_ratio has earned one update.
   const N = cfg.num_envs;
   const enough = learnStart + Math.ceil(1 / (cfg.utd_ratio * N) - 1e-9) * N;
@@ -273,6 +275,18 @@ function fewestStepsForReplay(cfg: Config, episodeLength: number): number {
   return Math.max(
     fewestStepsFilling(cfg.batch_size, batchReplaySlots(cfg, episodeLength)),
     fewestStepsFilling(slotsForHorizon(cfg), (steps) => replaySlotsForSteps(steps, episodeLength, cfg.num_envs)));
+}
+
+/**
+ * Everything a replay of `shape` must satisfy, checked before it is allocated: it holds a batch,
+ * fits this machine's memory, and its widest column fits one typed array. Both runtimes call this
+ * with the shape they will allocate (the threaded runtime's shards included).
+ */
+export function checkReplayUsable(cfg: Config, derived: Derived, shape: ReplayShape): void {
+  const slots = shape.numRings * shape.ringCapacity;
+  checkReplayHoldsBatch(cfg, derived, slots);
+  checkReplayFitsMemory(cfg, slots, replayBytes(shape));
+  checkReplayColumnsFit(slots, Math.max(shape.obsDim, shape.actionDim));
 }
 
 /** Memory left to the rest of the process (engine, MuJoCo modules, workers) beside the replay. */

@@ -158,11 +158,12 @@ export function loadConfigWithSources(args: string[] = []): { config: Config; gi
   apply(config, overrides, 'command line');
   for (const [k, v] of Object.entries(overrides)) given.set(k, { value: v, source: 'command line' });
   // A resumed run keeps its checkpoint's config (its own command, resume= added, is accepted as is).
-  if (config.resume === null) {
-    checkWidthsUnderModelSize(config as unknown as Config, given);
-    checkOneSeedStepsSource(config as unknown as Config, given);
+  const resolved = config as unknown as Config;
+  if (resolved.resume === null) {
+    checkWidthsUnderModelSize(resolved, given);
+    checkOneSeedStepsSource(resolved, given);
   }
-  return { config: config as unknown as Config, given };
+  return { config: resolved, given };
 }
 
 /** The widths a model_size preset sets, by config key. */

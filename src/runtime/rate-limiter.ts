@@ -17,7 +17,7 @@
 // check is on the backlog before their step, so the step that earns the pretraining burst is never
 // blocked by it (which would deadlock: the learner needs that step to start). With several actors
 // in flight the actors' side can overshoot by another (actors - 1) x N x utd.
-import { UpdateTokens } from '../trainer/update-tokens.js';
+import { UpdateTokens, wholeUpdates } from '../trainer/update-tokens.js';
 import { wholeVectorSteps, type Derived } from '../config/derive.js';
 import type { Config } from '../config/schema.js';
 import { waitWhileEqual, yieldToEventLoop } from './atomics.js';
@@ -59,7 +59,7 @@ export class RateLimiter {
   /** Closed form of target(I) (actors' check; may differ from the exact ledger by float rounding, not by more). */
   approxTarget(inserts: number): number {
     if (inserts <= this.learnStart) return 0;
-    return Math.floor(this.opts.utdRatio * (inserts - this.learnStart) + 1e-9) + this.opts.pretrainUpdates;
+    return wholeUpdates(this.opts.utdRatio * (inserts - this.learnStart)) + this.opts.pretrainUpdates;
   }
 
   /** target(I) with the synchronous loop's token arithmetic. */

@@ -13,14 +13,13 @@ import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { checkEnvsFitThreads } from '../envs/capacity.js';
-import { checkLearningPhase, checkReplayColumnsFit, checkReplayFitsMemory, checkReplayHoldsBatch, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
+import { checkLearningPhase, checkReplayUsable, coresLeftByActors, deriveConfig, envOptionsFor, idleThreadsMayHelp, learnerThreads, type Derived } from '../config/derive.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { makeTask } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector-env.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import type { CheckpointContents } from '../checkpoint/checkpoint-file.js';
 import { restoreReplay, savedRingCapacity } from '../replay/replay-checkpoint.js';
-import { replayBytes } from '../replay/replay-buffer.js';
 import { WorldModel } from '../model/world-model.js';
 import { JsEngine } from '../engine/js-engine.js';
 import { worldModelConfigFor } from '../agent/agent.js';
@@ -120,10 +119,7 @@ async function planRun(cfg: Config, resumeSlots: number | null, resumes: number)
     paramLength: layout.size, targetLength: cfg.planner_ema_value ? layout.segment('value').length : 0,
   };
   const shape = replayShapeFor(bufferPlan);
-  const slots = shape.numRings * shape.ringCapacity;
-  checkReplayHoldsBatch(cfg, derived, slots);
-  checkReplayFitsMemory(cfg, slots, replayBytes(shape));
-  checkReplayColumnsFit(slots, Math.max(derived.obsDim, derived.actionDim));
+  checkReplayUsable(cfg, derived, shape);
   if (shape.ringCapacity < cfg.horizon + 3) {
     // deriveConfig keeps a steps-capped replay at >= 2 x (horizon + 2) slots per ring: only buffer_size binds here.
     throw new ConfigError(`buffer_size (${cfg.buffer_size}) split over ${shape.numRings} rings (actors x num_envs) leaves ${shape.ringCapacity} slots per ring, too few for slices of horizon+1 = ${cfg.horizon + 1} steps; raise buffer_size to at least ${shape.numRings * (cfg.horizon + 3)}`);

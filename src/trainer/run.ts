@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { completeSavedConfig, loadConfigWithSources, coerceValue } from '../config/load.js';
-import { checkLearningPhase, checkReplayColumnsFit, checkReplayFitsMemory, checkReplayHoldsBatch, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
+import { checkLearningPhase, checkReplayUsable, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
 import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine/index.js';
 import { isBuiltinTask, makeTask } from '../envs/registry.js';
@@ -165,9 +165,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     const savedCapacity = resumeFrom ? savedRingCapacity(resumeFrom, N) : null;
     const ringCapacity = Math.max(Math.ceil(derived.bufferSize / N), savedCapacity ?? 0);
     checkLearningPhase(cfg, derived);
-    checkReplayHoldsBatch(cfg, derived, N * ringCapacity);
-    checkReplayFitsMemory(cfg, N * ringCapacity, replayBytes({ numRings: N, ringCapacity, obsDim: derived.obsDim, actionDim: derived.actionDim }));
-    checkReplayColumnsFit(N * ringCapacity, Math.max(derived.obsDim, derived.actionDim));
+    checkReplayUsable(cfg, derived, { numRings: N, ringCapacity, obsDim: derived.obsDim, actionDim: derived.actionDim });
     evalEnv = cfg.eval_episodes > 0 ? await VectorEnv.create(spec, cfg.eval_episodes, envOptions) : null;
     engine = createEngine({ threads: learnerThreads(cfg) });
     const agent = new Agent(engine, cfg, derived, Math.max(cfg.num_envs, cfg.eval_episodes));
