@@ -13,11 +13,9 @@ import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
 import { UpdateLedger, type RateLimiter } from '../src/runtime/rate-limiter.js';
 import { yieldToEventLoop } from '../src/runtime/atomics.js';
 import type { BlockWriter } from '../src/metrics/block.js';
-import { LOSS_TERMS, UPDATE_DIAGNOSTICS } from '../src/metrics/layouts.js';
+import { LEARNER_MIRRORED_INFO } from '../src/metrics/layouts.js';
 import type { LearnerCheckpointMeta, LearnerInit, LearnerState, LearnerStats } from '../src/runtime/control.js';
 
-/** Update info keys the learner block mirrors under the same name (newest value): train lines read them all, /metrics the losses and grad norm. */
-const MIRRORED_INFO = [...Object.keys(LOSS_TERMS), ...UPDATE_DIAGNOSTICS, 'grad_norm', 'reanalyzed_total'];
 
 type Section = Float32Array | Float64Array | Int32Array | Uint8Array | Uint32Array;
 
@@ -125,7 +123,7 @@ export class Learner {
       // Likewise the reanalysis planner's cumulative count of NaN/Inf scores.
       this.metrics.set(s.reanalysis_nonfinite_scores, info.reanalysis_nonfinite_scores ?? 0);
     }
-    for (const key of MIRRORED_INFO) if (info[key] !== undefined) this.metrics.set(s[key], info[key]);
+    for (const key of LEARNER_MIRRORED_INFO) if (info[key] !== undefined) this.metrics.set(s[key], info[key]);
     this.metrics.set(s.update_nonfinite_grads, info.nonfinite_grads ?? 0);
     // The updater keeps the process total; the learner lives as long as the process, so the block mirrors it.
     this.metrics.set(s.nonfinite_grads, info.nonfinite_grads_total);

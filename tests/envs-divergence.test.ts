@@ -139,7 +139,7 @@ describe('simulation divergence', () => {
     const warnings: string[] = [];
     const spy = vi.spyOn(console, 'error').mockImplementation((line: unknown) => { warnings.push(String(line)); });
     const run = await runTraining([
-      'task=diverge-train', `steps=${steps}`, 'seed_steps=100', 'pretrain_updates=5', 'runtime=sync', 'learner_threads=1',
+      'task=diverge-train', `steps=${steps}`, 'seed_steps=100', 'pretrain_updates=5', 'runtime=sync', 'learner_threads=1', 'metrics.port=0',
       'model_size=null', 'enc_dim=16', 'mlp_dim=16', 'latent_dim=8', 'num_q=2', 'num_samples=16', 'num_elites=4',
       'num_pi_trajs=2', 'iterations=1', 'batch_size=8', 'horizon=3', 'eval_episodes=0', 'log_freq=120',
       'checkpoint_freq=0', 'progress=false', 'seed=3', `work_dir=${workDir('diverge')}`,

@@ -7,14 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { RunMetrics } from '../src/metrics/registry.js';
 import { allocateBlock } from '../src/metrics/block.js';
 import { ACTOR_LAYOUT, LEARNER_LAYOUT } from '../src/metrics/layouts.js';
-import { RunHeader } from '../src/runtime/header.js';
 import { ReplayBuffer } from '../src/replay/replay-buffer.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 async function exportedFamilies(): Promise<Map<string, string>> {
   const metrics = new RunMetrics({
-    header: RunHeader.allocate(2), replay: ReplayBuffer.create({ numRings: 2, ringCapacity: 8, obsDim: 3, actionDim: 1 }, true),
+    inserts: () => 0, replay: ReplayBuffer.create({ numRings: 2, ringCapacity: 8, obsDim: 3, actionDim: 1 }, true),
     actorBlocks: [allocateBlock(ACTOR_LAYOUT), allocateBlock(ACTOR_LAYOUT)], learnerBlock: allocateBlock(LEARNER_LAYOUT),
     runInfo: { task: 't' }, task: 't',
   });

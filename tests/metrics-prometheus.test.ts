@@ -1,4 +1,5 @@
-// A real Prometheus server scrapes a short threaded run (scrape interval 1 s) and the PromQL query
+// A real Prometheus server scrapes a short run (scrape interval 1 s), threaded and synchronous, and
+// the PromQL query
 //   rate(tdmpc_learner_updates_total[30s]) / rate(tdmpc_env_steps_total[30s])
 // returns the configured UTD ratio. The exposition also passes `promtool check metrics` (naming
 // lint) and carries the metric families the dashboard uses. Needs the Debian package `prometheus`:
@@ -12,7 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTraining } from '../src/trainer/run.js';
-import type { ThreadedHandle } from '../src/runtime/run-threaded.js';
 import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
 
 const UTD = 2;
@@ -48,76 +48,102 @@ async function query(promPort: number, q: string): Promise<{ metric: Record<stri
   return body.data.result;
 }
 
-let prom: ChildProcess | null = null;
-let promDir: string | null = null;
+const proms: ChildProcess[] = [];
+const promDirs: string[] = [];
 
 afterAll(() => {
-  prom?.kill('SIGKILL');
-  if (promDir) rmSync(promDir, { recursive: true, force: true });
+  for (const p of proms) p.kill('SIGKILL');
+  for (const d of promDirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('Prometheus scrape of a threaded run', () => {
-  it(`rate(updates) / rate(env steps) = utd_ratio (${UTD})`, async () => {
+type QueryResult = Awaited<ReturnType<typeof query>>;
+interface Scraped { ratio: QueryResult; info: QueryResult; up: QueryResult; exposition: string }
+
+/**
+ * Starts a Prometheus server scraping `metricsUrl` every second, waits past the 30 s rate window,
+ * and returns the UTD query, tdmpc_run_info, up and one exposition text read by hand.
+ */
+async function scrapeWithPrometheus(metricsUrl: string): Promise<Scraped> {
+  const target = new URL(metricsUrl);
+  const promDir = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-prometheus-'));
+  promDirs.push(promDir);
+  const promPort = await freePort();
+  writeFileSync(path.join(promDir, 'prometheus.yml'), [
+    'global:', '  scrape_interval: 1s', '  evaluation_interval: 1s',
+    'scrape_configs:', '  - job_name: tdmpc', '    static_configs:', `      - targets: ['${target.host}']`, '',
+  ].join('\n'));
+  proms.push(spawn('prometheus', [
+    `--config.file=${path.join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(promDir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
+  ], { stdio: 'ignore' }));
+  // Scrape for longer than the 30 s window so both rates cover the same full window.
+  await sleep(34_000);
+  const ratio = await query(promPort, 'rate(tdmpc_learner_updates_total[30s]) / rate(tdmpc_env_steps_total[30s])');
+  const info = await query(promPort, 'tdmpc_run_info');
+  const up = await query(promPort, 'up{job="tdmpc"}');
+  const exposition = await (await fetch(metricsUrl)).text();
+  return { ratio, info, up, exposition };
+}
+
+/** The checks both runtimes must pass on what Prometheus saw. */
+function checkScraped(r: Scraped, runtime: string): void {
+  expect(r.up[0]?.value[1]).toBe('1');
+  expect(r.ratio.length).toBe(1);
+  const ratio = Number(r.ratio[0].value[1]);
+  expect(Math.abs(ratio - UTD) / UTD, `ratio ${ratio}`).toBeLessThan(0.03);
+  expect(r.info[0].metric).toMatchObject({ task: 'cartpole-swingup', runtime, utd_ratio: String(UTD), actors: '1' });
+
+  // Naming lint and the families the dashboard reads.
+  const exposition = r.exposition;
+  const lint = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
+  expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+  for (const family of [
+    'tdmpc_env_steps_total', 'tdmpc_episodes_total', 'tdmpc_episode_return', 'tdmpc_learner_updates_total',
+    'tdmpc_replay_inserts_total', 'tdmpc_replay_samples_total', 'tdmpc_replay_size', 'tdmpc_replay_capacity',
+    'tdmpc_rate_limiter_wait_seconds_total', 'tdmpc_policy_lag_updates', 'tdmpc_parameter_version',
+    'tdmpc_plan_duration_seconds', 'tdmpc_update_duration_seconds', 'tdmpc_env_step_duration_seconds',
+    'tdmpc_reanalysis_duration_seconds', 'tdmpc_actor_restarts_total', 'tdmpc_actor_last_heartbeat_timestamp_seconds',
+    'tdmpc_learner_loss', 'tdmpc_eval_return', 'tdmpc_run_info',
+    'tdmpc_learner_nonfinite_gradients_total', 'tdmpc_plan_nonfinite_scores_total', 'tdmpc_physics_divergences_total',
+    'tdmpc_policy_nonfinite_actions_total',
+  ]) expect(exposition).toContain(`# TYPE ${family} `);
+  expect(exposition).toMatch(/tdmpc_rate_limiter_wait_seconds_total\{side="learner"\} \d/);
+  expect(exposition).toMatch(/tdmpc_learner_loss\{term="consistency"\} \d/);
+  expect(exposition).toMatch(/^tdmpc_learner_nonfinite_gradients_total 0$/m); // a healthy run: counted, and none
+  expect(exposition).toMatch(/tdmpc_eval_return\{task="cartpole-swingup"\} -?\d/);
+  for (const planner of ['acting', 'reanalysis', 'eval']) expect(exposition).toMatch(new RegExp(`^tdmpc_plan_nonfinite_scores_total\\{planner="${planner}"\\} 0$`, 'm'));
+  for (const use of ['acting', 'eval']) expect(exposition).toMatch(new RegExp(`^tdmpc_policy_nonfinite_actions_total\\{use="${use}"\\} 0$`, 'm'));
+}
+
+const RUN_ARGS = [`utd_ratio=${UTD}`, 'steps=10000000', 'eval_freq=2000', 'checkpoint_freq=0'];
+
+describe('Prometheus scrape of a run', () => {
+  it(`threads: rate(updates) / rate(env steps) = utd_ratio (${UTD})`, async () => {
     requirePrometheus();
-    let run: ThreadedHandle | null = null;
     let done = false;
     let failure: unknown = null;
-    let exposition = '';
-    let results: { ratio: Awaited<ReturnType<typeof query>>; info: Awaited<ReturnType<typeof query>>; up: Awaited<ReturnType<typeof query>> } | null = null;
-    const training = runTraining([...TINY_THREADS, `utd_ratio=${UTD}`, 'steps=10000000', 'eval_freq=2000', 'checkpoint_freq=0', `work_dir=${workDir('prom')}`], {
-      onThreadsStart: async (h) => {
-        run = h;
-        (async () => {
-          const target = new URL(h.metricsUrl!);
-          promDir = mkdtempSync(path.join(os.tmpdir(), 'tdmpc-prometheus-'));
-          const promPort = await freePort();
-          writeFileSync(path.join(promDir, 'prometheus.yml'), [
-            'global:', '  scrape_interval: 1s', '  evaluation_interval: 1s',
-            'scrape_configs:', '  - job_name: tdmpc', '    static_configs:', `      - targets: ['${target.host}']`, '',
-          ].join('\n'));
-          prom = spawn('prometheus', [
-            `--config.file=${path.join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(promDir, 'data')}`,
-            `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
-          ], { stdio: 'ignore' });
-          // Scrape for longer than the 30 s window so both rates cover the same full window.
-          await sleep(34_000);
-          const ratio = await query(promPort, 'rate(tdmpc_learner_updates_total[30s]) / rate(tdmpc_env_steps_total[30s])');
-          const info = await query(promPort, 'tdmpc_run_info');
-          const up = await query(promPort, 'up{job="tdmpc"}');
-          exposition = await (await fetch(h.metricsUrl!)).text();
-          return { ratio, info, up };
-        })().then((r) => { results = r; done = true; }, (err) => { failure = err; done = true; });
+    let results: Scraped | null = null;
+    await runTraining([...TINY_THREADS, ...RUN_ARGS, `work_dir=${workDir('prom')}`], {
+      onThreadsStart: (h) => {
+        scrapeWithPrometheus(h.metricsUrl!).then((r) => { results = r; done = true; }, (err) => { failure = err; done = true; });
       },
       shouldStop: () => done,
     });
-    await training;
     if (failure) throw failure;
-    expect(run).not.toBeNull();
-    const r = results!;
-    expect(r.up[0]?.value[1]).toBe('1');
-    expect(r.ratio.length).toBe(1);
-    const ratio = Number(r.ratio[0].value[1]);
-    expect(Math.abs(ratio - UTD) / UTD, `ratio ${ratio}`).toBeLessThan(0.03);
-    expect(r.info[0].metric).toMatchObject({ task: 'cartpole-swingup', runtime: 'threads', utd_ratio: String(UTD), actors: '1' });
+    checkScraped(results!, 'threads');
+  }, 120_000);
 
-    // Naming lint and the families the dashboard reads.
-    const lint = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
-    expect(lint.status, lint.stdout + lint.stderr).toBe(0);
-    for (const family of [
-      'tdmpc_env_steps_total', 'tdmpc_episodes_total', 'tdmpc_episode_return', 'tdmpc_learner_updates_total',
-      'tdmpc_replay_inserts_total', 'tdmpc_replay_samples_total', 'tdmpc_replay_size', 'tdmpc_replay_capacity',
-      'tdmpc_rate_limiter_wait_seconds_total', 'tdmpc_policy_lag_updates', 'tdmpc_parameter_version',
-      'tdmpc_plan_duration_seconds', 'tdmpc_update_duration_seconds', 'tdmpc_env_step_duration_seconds',
-      'tdmpc_reanalysis_duration_seconds', 'tdmpc_actor_restarts_total', 'tdmpc_actor_last_heartbeat_timestamp_seconds',
-      'tdmpc_learner_loss', 'tdmpc_eval_return', 'tdmpc_run_info',
-      'tdmpc_learner_nonfinite_gradients_total', 'tdmpc_plan_nonfinite_scores_total', 'tdmpc_physics_divergences_total',
-      'tdmpc_policy_nonfinite_actions_total',
-    ]) expect(exposition).toContain(`# TYPE ${family} `);
-    expect(exposition).toMatch(/tdmpc_rate_limiter_wait_seconds_total\{side="learner"\} \d/);
-    expect(exposition).toMatch(/tdmpc_learner_loss\{term="consistency"\} \d/);
-    expect(exposition).toMatch(/^tdmpc_learner_nonfinite_gradients_total 0$/m); // a healthy run: counted, and none
-    expect(exposition).toMatch(/tdmpc_eval_return\{task="cartpole-swingup"\} -?\d/);
-    for (const planner of ['acting', 'reanalysis', 'eval']) expect(exposition).toMatch(new RegExp(`^tdmpc_plan_nonfinite_scores_total\\{planner="${planner}"\\} 0$`, 'm'));
-    for (const use of ['acting', 'eval']) expect(exposition).toMatch(new RegExp(`^tdmpc_policy_nonfinite_actions_total\\{use="${use}"\\} 0$`, 'm'));
+  it(`sync: the same series, answered between the loop's steps (utd_ratio ${UTD})`, async () => {
+    requirePrometheus();
+    let done = false;
+    let failure: unknown = null;
+    let results: Scraped | null = null;
+    const port = await freePort();
+    // The loop binds the port before its first step; Prometheus retries until it answers.
+    scrapeWithPrometheus(`http://127.0.0.1:${port}/metrics`).then((r) => { results = r; done = true; }, (err) => { failure = err; done = true; });
+    await runTraining([...TINY_THREADS.filter((a) => a !== 'runtime=threads' && !a.startsWith('metrics.port')), 'runtime=sync', `metrics.port=${port}`,
+      ...RUN_ARGS, `work_dir=${workDir('prom-sync')}`], { shouldStop: () => done });
+    if (failure) throw failure;
+    checkScraped(results!, 'sync');
   }, 120_000);
 });

@@ -40,7 +40,7 @@ function sample(text: string, series: string): number {
 
 describe('numeric-fault totals continue after resume=', () => {
   it('runtime=sync: metrics.jsonl and the next checkpoint count on from the checkpoint', async () => {
-    const args = [...TINY_THREADS.filter((a) => a !== 'runtime=threads' && a !== 'metrics.port=0'), 'runtime=sync', 'eval_episodes=0', 'steps=200', `work_dir=${workDir('faults-sync')}`];
+    const args = [...TINY_THREADS.filter((a) => a !== 'runtime=threads'), 'runtime=sync', 'eval_episodes=0', 'steps=200', `work_dir=${workDir('faults-sync')}`];
     const first = await runTraining(args);
     const ckpt = withFaults(path.join(first.dir, 'checkpoints', 'final.ckpt'), (meta) => {
       (meta.agent as Record<string, unknown>).faults = AGENT_FAULTS;

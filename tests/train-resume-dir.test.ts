@@ -19,7 +19,7 @@ describe('resume from another directory', () => {
     const other = path.join(base, 'other');
     mkdirSync(first);
     mkdirSync(other);
-    const tiny = TINY_THREADS.filter((a) => a !== 'runtime=threads' && a !== 'metrics.port=0');
+    const tiny = TINY_THREADS.filter((a) => a !== 'runtime=threads');
     const r1 = tdmpc(first, ...tiny, 'runtime=sync', 'steps=200', 'eval_freq=100', 'checkpoint_freq=100');
     expect(r1.status, r1.stderr).toBe(0);
     const run = path.join(first, 'runs', 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1');
@@ -34,7 +34,7 @@ describe('resume from another directory', () => {
 
   it('refuses a checkpoint written with save_buffer=false, saying why, before any work', () => {
     const base = workDir('resume-nobuf');
-    const tiny = TINY_THREADS.filter((a) => a !== 'runtime=threads' && a !== 'metrics.port=0');
+    const tiny = TINY_THREADS.filter((a) => a !== 'runtime=threads');
     const r1 = tdmpc(base, ...tiny, 'runtime=sync', 'steps=150', 'eval_episodes=0', 'save_buffer=false', `work_dir=${base}`);
     expect(r1.status, r1.stderr).toBe(0);
     const ckpt = path.join(base, 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1', 'checkpoints', 'final.ckpt');

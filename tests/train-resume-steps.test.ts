@@ -17,7 +17,7 @@ const TINY_SYNC = [
   'task=cartpole-swingup', 'model_size=null', 'enc_dim=32', 'mlp_dim=32', 'latent_dim=16', 'num_q=2',
   'num_samples=32', 'num_elites=8', 'num_pi_trajs=4', 'iterations=2', 'batch_size=16',
   'episode_length=50', 'seed_steps=100', 'pretrain_updates=10', 'eval_episodes=0', 'log_freq=100',
-  'checkpoint_freq=0', 'progress=false', 'learner_threads=1', 'runtime=sync', 'seed=2',
+  'checkpoint_freq=0', 'progress=false', 'learner_threads=1', 'runtime=sync', 'seed=2', 'metrics.port=0',
 ];
 // cartpole with episode_length=50: a run of S steps writes S + S/50 slots (one final observation per episode).
 const O = 5;

@@ -11,7 +11,7 @@ const TINY = [
   'task=cartpole-swingup', 'model_size=null', 'enc_dim=32', 'mlp_dim=32', 'latent_dim=16', 'num_q=2',
   'num_samples=32', 'num_elites=8', 'num_pi_trajs=4', 'iterations=2', 'batch_size=16',
   'episode_length=50', 'seed_steps=100', 'pretrain_updates=10', 'eval_freq=100', 'eval_episodes=2', 'log_freq=50',
-  'checkpoint_freq=100', 'progress=false', 'learner_threads=1', 'runtime=sync', 'steps=300', 'seed=5',
+  'checkpoint_freq=100', 'progress=false', 'learner_threads=1', 'runtime=sync', 'steps=300', 'seed=5', 'metrics.port=0',
 ];
 
 describe('resume', () => {

@@ -13,7 +13,7 @@ import { ConfigError } from '../src/errors.js';
 import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
 
 const TINY_SYNC = [
-  ...TINY_THREADS.filter((a) => a !== 'runtime=threads' && a !== 'metrics.port=0'), 'runtime=sync', 'eval_freq=100',
+  ...TINY_THREADS.filter((a) => a !== 'runtime=threads'), 'runtime=sync', 'eval_freq=100',
 ];
 const folderOf = (work: string) => path.join(work, 'cartpole-swingup', 'tdmpc2', 'default', 'seed-1');
 const evalSteps = (dir: string) => readFileSync(path.join(dir, 'eval.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));

@@ -14,7 +14,7 @@ import type { ThreadedHandle } from '../src/runtime/run-threaded.js';
 import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
 
 const TINY_SYNC = [
-  ...TINY_THREADS.filter((a) => a !== 'runtime=threads' && a !== 'metrics.port=0' && !a.startsWith('pretrain_updates')),
+  ...TINY_THREADS.filter((a) => a !== 'runtime=threads' && !a.startsWith('pretrain_updates')),
   'runtime=sync', 'eval_episodes=0', 'checkpoint_freq=0',
 ];
 const PRETRAIN = 3000; // a few seconds of tiny updates

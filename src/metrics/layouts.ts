@@ -28,6 +28,9 @@ export const UPDATE_DIAGNOSTICS = [
 ] as const;
 
 /** The acting planner's diagnostics (Agent.act), newest value per actor; train lines log their mean over actors. */
+/** Update info keys the learner block mirrors under the same name (newest value): train lines read them all, /metrics the losses and grad norm. */
+export const LEARNER_MIRRORED_INFO = [...Object.keys(LOSS_TERMS), ...UPDATE_DIAGNOSTICS, 'grad_norm', 'reanalyzed_total'];
+
 export const PLAN_DIAGNOSTICS = ['plan_elite_value', 'plan_std'] as const;
 
 export const ACTOR_LAYOUT = new BlockLayout({

@@ -1,11 +1,12 @@
-// The Prometheus registry of a threaded run (main thread). Worker-side numbers come from the
-// shared blocks (block.ts), copied once per scrape so every metric of one scrape comes from the
-// same copy; main-thread numbers (restarts, evaluation) are ordinary prom-client metrics.
+// The Prometheus registry of a run (main thread). Worker-side numbers come from the shared blocks
+// (block.ts), copied once per scrape so every metric of one scrape comes from the same copy;
+// main-thread numbers (restarts, evaluation) are ordinary prom-client metrics. The synchronous
+// loop counts into the same blocks (src/trainer/sync-metrics.ts), so both runtimes export the same series.
 //
 // Naming follows Prometheus conventions: prefix tdmpc_, base units (seconds, bytes), counters end
 // in _total, latencies are histograms with DURATION_BUCKETS.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { RunHeader } from '../runtime/header.js';
+import type { Config } from '../config/schema.js';
 import type { ReplayBuffer } from '../replay/replay-buffer.js';
 import { replayBytes } from '../replay/replay-buffer.js';
 import { readBlock, sumHistograms, sumScalars, type BlockSnapshot } from './block.js';
@@ -13,7 +14,8 @@ import { ACTOR_LAYOUT, LEARNER_LAYOUT, LOSS_TERMS } from './layouts.js';
 import { NO_ACTOR_FAULTS, type ActorFaultTotals } from '../runtime/control.js';
 
 export interface ScrapeSources {
-  header: RunHeader;
+  /** Env steps committed to the replay over the run (the threaded run's header; the synchronous loop's step). */
+  inserts: () => number;
   replay: ReplayBuffer;
   actorBlocks: readonly SharedArrayBuffer[];
   learnerBlock: SharedArrayBuffer;
@@ -26,6 +28,14 @@ export interface ScrapeSources {
    * tdmpc_learner_updates_total, which resume from the checkpoint.
    */
   resumed?: { envSteps: number; episodes: number; faults?: ActorFaultTotals };
+}
+
+/** The labels of tdmpc_run_info: the config's key values (both runtimes). */
+export function runInfoLabels(cfg: Config, learnerEngineThreads: number): Record<string, string> {
+  return {
+    task: cfg.task, algo: cfg.algo, runtime: cfg.runtime, actors: String(cfg.actors), num_envs: String(cfg.num_envs),
+    utd_ratio: String(cfg.utd_ratio), model_size: String(cfg.model_size), seed: String(cfg.seed), learner_threads: String(learnerEngineThreads),
+  };
 }
 
 type Labels = Record<string, string | number>;
@@ -135,7 +145,7 @@ export class RunMetrics {
     add('tdmpc_reanalysis_duration_seconds', 'Duration of one lazy reanalysis (re-planning a batch).', 'histogram', () => histogramValues('tdmpc_reanalysis_duration_seconds', this.learner.histogram('reanalysis_seconds')));
     add('tdmpc_reanalyzed_slots_total', 'Replay slots whose expert distribution reanalysis rewrote.', 'counter', () => [{ value: this.learner.scalar('reanalyzed') }]);
     // ---- replay and rate limiter
-    add('tdmpc_replay_inserts_total', 'Env steps committed to the replay buffer.', 'counter', () => [{ value: src.header.inserts() }]);
+    add('tdmpc_replay_inserts_total', 'Env steps committed to the replay buffer.', 'counter', () => [{ value: src.inserts() }]);
     add('tdmpc_replay_samples_total', 'Slices sampled from the replay buffer by the learner.', 'counter', () => [{ value: this.learner.scalar('samples') }]);
     add('tdmpc_replay_size', 'Committed slots currently held in the replay buffer.', 'gauge', () => [{ value: src.replay.size() }]);
     add('tdmpc_replay_capacity', 'Replay buffer capacity in slots.', 'gauge', () => [{ value: src.replay.shape.numRings * src.replay.shape.ringCapacity }]);

@@ -25,7 +25,7 @@ import { JsEngine } from '../engine/js-engine.js';
 import { worldModelConfigFor } from '../agent/agent.js';
 import { RunLogger } from '../trainer/logger.js';
 import { createRunFolder } from '../trainer/run-folder.js';
-import { RunMetrics } from '../metrics/registry.js';
+import { RunMetrics, runInfoLabels } from '../metrics/registry.js';
 import { sumScalars, type BlockSnapshot } from '../metrics/block.js';
 import { MetricsServer } from '../metrics/server.js';
 import { LOSS_TERMS } from '../metrics/layouts.js';
@@ -173,12 +173,8 @@ export async function runThreaded(cfg: Config, resumeFrom: CheckpointContents | 
     header.initialize(state.step, state.updates, state.episodes);
   }
   const learnerEngineThreads = learnerThreads(cfg);
-  const runInfo = {
-    task: cfg.task, algo: cfg.algo, runtime: cfg.runtime, actors: String(cfg.actors), num_envs: String(cfg.num_envs),
-    utd_ratio: String(cfg.utd_ratio), model_size: String(cfg.model_size), seed: String(cfg.seed), learner_threads: String(learnerEngineThreads),
-  };
   const metrics = new RunMetrics({
-    header, replay, actorBlocks: buffers.actorBlocks, learnerBlock: buffers.learnerBlock, runInfo, task: cfg.task,
+    inserts: () => header.inserts(), replay, runInfo: runInfoLabels(cfg, learnerEngineThreads), actorBlocks: buffers.actorBlocks, learnerBlock: buffers.learnerBlock, task: cfg.task,
     resumed: state ? { envSteps: state.step, episodes: state.episodes, faults: state.actorFaults } : undefined,
   });
   const server = cfg.metrics ? await MetricsServer.start(metrics, cfg['metrics.host'], cfg['metrics.port']) : null;

@@ -15,6 +15,7 @@ import type { RunLogger } from './logger.js';
 import { UpdateTokens } from './update-tokens.js';
 import { SeedingExpert, type SeedingExpertMode } from '../agent/seeding-expert.js';
 import { DivergenceNotes, NumericFaultNotes, agentFaultCounts, evaluationFaultNote } from './numeric-faults.js';
+import type { SyncMetrics } from './sync-metrics.js';
 
 /**
  * Whether the synchronous loop evaluates at the start of the vector step at `step`: every eval_freq
@@ -78,6 +79,8 @@ export class OnlineTrainer {
     readonly replay: ReplayBuffer,
     readonly logger: RunLogger,
     state?: TrainerState,
+    /** Prometheus counting (metrics=true): the same series a threaded run exports. */
+    readonly metrics: SyncMetrics | null = null,
   ) {
     const N = env.numEnvs;
     const { obsDim: O, actionDim: A } = derived;
@@ -94,6 +97,8 @@ export class OnlineTrainer {
     this.prevObs = new Float32Array(N * O);
     this.seedAction = new Float32Array(N * A);
     this.seedExpert = new SeedingExpert(cfg.seeding_expert as SeedingExpertMode, N * A, cfg.log_std_max);
+    const st = this.state;
+    this.metrics?.resume(st.step, st.episodes, st.updates, st.divergences, agent.faultTotals());
   }
 
   private syncState(): void {
@@ -156,11 +161,13 @@ export class OnlineTrainer {
       if (evaluatesAtStep(cfg, st.step) && !(await this.runEvaluation(hooks))) break; // stopped mid-evaluation
 
       // ---- act
+      const actStart = performance.now();
+      const seeding = st.step < derived.seedSteps;
       this.prevObs.set(env.obs);
       let action: Float32Array;
       let expertMean: Float32Array;
       let expertStd: Float32Array;
-      if (st.step < derived.seedSteps) {
+      if (seeding) {
         const c = this.actRng.take(N * A);
         for (let i = 0; i < N * A; i++) this.seedAction[i] = 2 * uniform(this.actRng.seed, c + i) - 1;
         action = this.seedAction;
@@ -174,8 +181,11 @@ export class OnlineTrainer {
       }
 
       // ---- step and store (src/replay/store-step.ts: the transition, and a LAST slot at an episode's end)
+      const envStart = performance.now();
       env.step(action);
+      const envSeconds = (performance.now() - envStart) / 1000;
       let episodesEnded = 0;
+      const returns: number[] = [];
       const stepInputs = { prevObs: this.prevObs, action, expertMean, expertStd, version: st.updates };
       for (let i = 0; i < N; i++) {
         const stored = storeEnvStep(replay, i, st.episodeIds[i], env, i, stepInputs);
@@ -186,6 +196,7 @@ export class OnlineTrainer {
         if (stored !== 'continues') {
           st.episodeIds[i] = replay.beginEpisode(i);
           st.lastReturn = env.finishedReturn[i];
+          returns.push(st.lastReturn);
           agent.resetEpisode(i);
           st.episodes++;
           episodesEnded++;
@@ -193,6 +204,10 @@ export class OnlineTrainer {
       }
       const stepBefore = st.step;
       st.step += N;
+      this.metrics?.recordStep({
+        step: st.step, episodes: st.episodes, numEnvs: N, returns, planSeconds: seeding ? -1 : (envStart - actStart) / 1000, envSeconds,
+        version: st.updates, divergences: st.divergences, faults: agent.faultTotals(), planDiagnostics: agent.lastMetrics,
+      });
 
       // ---- learn: a pretraining burst when seeding ends, then utd_ratio updates per env step
       // (updates start with the first non-random step, as in tdmpc2's `step >= seed_steps`).
@@ -265,12 +280,21 @@ export class OnlineTrainer {
   /** One gradient update (plus lazy reanalysis on its schedule). */
   updateOnce(): void {
     const { cfg, agent, replay } = this;
+    const t0 = performance.now();
     replay.sample(this.batch, this.sampleRng);
     this.state.updates++;
+    let reanalysisSeconds = -1;
+    let reanalyzed = 0;
     if (cfg.reanalyze_interval > 0 && this.state.updates % cfg.reanalyze_interval === 0) {
-      agent.reanalyze(this.batch, replay);
+      const t1 = performance.now();
+      reanalyzed = agent.reanalyze(this.batch, replay);
+      reanalysisSeconds = (performance.now() - t1) / 1000;
     }
     agent.update(this.batch, Math.min(1, this.state.step / this.cfg.steps));
+    this.metrics?.recordUpdate({
+      updates: this.state.updates, samples: this.state.updates * this.batch.B, seconds: (performance.now() - t0) / 1000 - Math.max(0, reanalysisSeconds),
+      reanalysisSeconds, reanalyzed, info: agent.lastMetrics,
+    });
   }
 
   /** Evaluates and logs; false when a stop request cancelled it (nothing is logged then). */
@@ -279,6 +303,7 @@ export class OnlineTrainer {
     const r = await evaluate(this.agent, this.evalEnvs, this.cfg, this.derived, hooks.shouldStop);
     if (r === null) return false;
     this.logger.evaluation(this.state.step, r.reward);
+    this.metrics?.recordEvaluation(this.state.step, r.reward, r.metrics, this.cfg.task);
     this.logger.metrics(this.state.step, 'eval', r.metrics);
     const faults = evaluationFaultNote(this.state.step, r.metrics);
     if (faults) this.logger.warn(faults);

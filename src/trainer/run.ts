@@ -22,6 +22,8 @@ import { utdReport } from './utd-report.js';
 import { checkRunFolder, createRunFolder, runDir } from './run-folder.js';
 import { checkEnvsFitThreads } from '../envs/capacity.js';
 import type { LearnerState } from '../runtime/control.js';
+import { MetricsServer } from '../metrics/server.js';
+import { SyncMetrics } from './sync-metrics.js';
 import type { ThreadedOptions, ThreadedSummary } from '../runtime/run-threaded.js';
 
 /**
@@ -155,6 +157,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
   let evalEnv: VectorEnv | null = null;
   let engine: ReturnType<typeof createEngine> | null = null;
   let discardRunFolder: (() => void) | null = null;
+  let server: MetricsServer | null = null;
   try {
     const derived = deriveConfig(cfg, {
       name: spec.name, obsDim: env.obsDim, actionDim: env.actionDim, episodeLength: env.maxEpisodeSteps, episodic: spec.episodic,
@@ -177,13 +180,17 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
       agent.restore(resumeFrom.meta.agent as Record<string, unknown>, resumeFrom.sections);
       restoreReplay(resumeFrom, replay);
     }
+    // The same series as a threaded run's, served between steps (the loop yields once per step and
+    // every ~50 ms of updates). The port is bound before the run folder exists: a port in use is refused first.
+    const syncMetrics = cfg.metrics ? new SyncMetrics(cfg, replay, engine.threads) : null;
+    if (syncMetrics) server = await MetricsServer.start(syncMetrics.metrics, cfg['metrics.host'], cfg['metrics.port']);
     if (cfg.progress) {
       const mb = replayBytes(replay.shape) / 2 ** 20;
-      console.log(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime sync: engine ${engine.name}/${engine.simd} x${engine.threads} | ${agent.model.store.trainableLength.toLocaleString()} params | replay ${replay.shape.numRings * replay.shape.ringCapacity} slots (${mb.toFixed(1)} MiB) | seed steps ${derived.seedSteps} | ${dir}`);
+      console.log(`tdmpc train ${cfg.task} | algo ${cfg.algo} | runtime sync: engine ${engine.name}/${engine.simd} x${engine.threads} | ${agent.model.store.trainableLength.toLocaleString()} params | replay ${replay.shape.numRings * replay.shape.ringCapacity} slots (${mb.toFixed(1)} MiB) | seed steps ${derived.seedSteps}${server ? ` | metrics ${server.url}` : ''} | ${dir}`);
     }
     discardRunFolder = createRunFolder(cfg, dir, derived);
     const logger = new RunLogger(dir, cfg.seed, cfg.progress, state ? { step: state.step, reevaluatesStep: cfg.eval_episodes > 0 && evaluatesAtStep(cfg, state.step) } : null);
-    const trainer = new OnlineTrainer(cfg, derived, env, { env: evalEnv ?? env, count: state ? Math.ceil(state.step / cfg.eval_freq) : 0 }, agent, replay, logger, state);
+    const trainer = new OnlineTrainer(cfg, derived, env, { env: evalEnv ?? env, count: state ? Math.ceil(state.step / cfg.eval_freq) : 0 }, agent, replay, logger, state, syncMetrics);
 
     const save = (st: TrainerState, name: string) => {
       const file = path.join(dir, 'checkpoints', name);
@@ -211,6 +218,7 @@ export async function runTraining(args: string[], options: RunOptions = {}): Pro
     discardRunFolder?.(); // a run that failed before any result leaves nothing behind
     throw err;
   } finally {
+    await server?.close();
     evalEnv?.dispose();
     engine?.dispose();
     env.dispose();

@@ -1,0 +1,105 @@
+// runtime=sync serves the same /metrics series as a threaded run (it served none: a dashboard or
+// the UTD query went blank when a sweep switched to the bit-reproducible loop). The loop answers
+// scrapes between its steps; its counters continue over resume= like the threaded run's.
+import { describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { runTraining } from '../src/trainer/run.js';
+import type { TrainerState } from '../src/trainer/online-trainer.js';
+import { ConfigError } from '../src/errors.js';
+import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
+
+const TINY_SYNC = [...TINY_THREADS.filter((a) => a !== 'runtime=threads' && !a.startsWith('metrics.port')), 'runtime=sync', 'checkpoint_freq=0'];
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** The value of one series in an exposition text (NaN when absent). */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? NaN : Number(line.slice(series.length + 1));
+}
+
+const STEPS = 'tdmpc_env_steps_total{task="cartpole-swingup"}';
+const UPDATES = 'tdmpc_learner_updates_total{task="cartpole-swingup"}';
+
+describe('metrics of a synchronous run', () => {
+  it('serves the threaded runtime\'s series while it trains', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/metrics`;
+    const scrapes: string[] = [];
+    let pending: Promise<void> | null = null;
+    const res = await runTraining([...TINY_SYNC, `metrics.port=${port}`, 'steps=100000', `work_dir=${workDir('sync-metrics')}`], {
+      afterStep: (step) => {
+        // Two scrapes in the learning phase, after the evaluation at step 200; each is answered between steps.
+        if (pending === null && (step === 260 || (scrapes.length === 1 && step >= 320))) {
+          pending = fetch(url).then((r) => r.text()).then((t) => { scrapes.push(t); pending = null; });
+        }
+      },
+      shouldStop: () => scrapes.length === 2,
+    });
+    expect((res.state as TrainerState).step).toBeLessThan(1000);
+    const [a, b] = scrapes;
+    expect(a).toMatch(/^tdmpc_run_info\{[^}]*runtime="sync"[^}]*\} 1$/m);
+    // utd_ratio=1, one env: exactly one update per step in the learning phase, as the UTD query computes it.
+    const steps = sample(b, STEPS) - sample(a, STEPS);
+    expect(steps).toBeGreaterThan(0);
+    expect(sample(b, UPDATES) - sample(a, UPDATES)).toBe(steps);
+    expect(sample(b, 'tdmpc_replay_inserts_total')).toBe(sample(b, STEPS));
+    expect(sample(b, 'tdmpc_parameter_version')).toBe(sample(b, UPDATES));
+    expect(sample(b, 'tdmpc_actor_parameter_version{actor="0"}')).toBe(sample(b, UPDATES) - 1); // acted before this step's update
+    // 50-step episodes; returns and their histogram.
+    expect(sample(b, 'tdmpc_episodes_total{task="cartpole-swingup"}')).toBe(Math.floor(sample(b, STEPS) / 50));
+    expect(sample(b, 'tdmpc_episode_return_count{task="cartpole-swingup"}')).toBe(sample(b, 'tdmpc_episodes_total{task="cartpole-swingup"}'));
+    // The planner acted after seeding (100 steps): plans timed, lag always 0 (it acts with its newest parameters).
+    expect(sample(b, 'tdmpc_plan_duration_seconds_count')).toBe(sample(b, STEPS) - 100);
+    expect(sample(b, 'tdmpc_env_step_duration_seconds_count')).toBe(sample(b, STEPS));
+    expect(sample(b, 'tdmpc_policy_lag_updates_bucket{le="0"}')).toBe(sample(b, 'tdmpc_policy_lag_updates_count'));
+    expect(sample(b, 'tdmpc_update_duration_seconds_count')).toBe(sample(b, UPDATES));
+    expect(sample(b, 'tdmpc_learner_loss{term="total"}')).toBeGreaterThan(0);
+    expect(sample(b, 'tdmpc_replay_size')).toBeGreaterThanOrEqual(sample(b, STEPS));
+    // The evaluations at steps 0 and 200.
+    expect(sample(b, 'tdmpc_eval_step{task="cartpole-swingup"}')).toBe(200);
+    expect(Number.isFinite(sample(b, 'tdmpc_eval_return{task="cartpole-swingup"}'))).toBe(true);
+    expect(sample(b, 'tdmpc_rate_limiter_wait_seconds_total{side="actor"}')).toBe(0);
+  }, 120_000);
+
+  it('counters continue from the checkpoint after resume=', async () => {
+    const work = workDir('sync-metrics-resume');
+    const port = await freePort();
+    const first = await runTraining([...TINY_SYNC, `metrics.port=${port}`, 'steps=400', 'eval_episodes=0', `work_dir=${work}`]);
+    const saved = first.state as TrainerState;
+    expect(saved.step).toBe(400);
+    let atStart: Promise<string> | null = null;
+    let text = '';
+    const ckpt = path.join(first.dir, 'checkpoints', 'final.ckpt');
+    await runTraining([`resume=${ckpt}`, 'steps=440', 'progress=false'], {
+      afterStep: () => { atStart ??= fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).then((t) => { text = t; return t; }); },
+      shouldStop: () => text !== '',
+    });
+    expect(sample(text, STEPS)).toBeGreaterThan(400);
+    expect(sample(text, UPDATES)).toBeGreaterThan(saved.updates);
+    expect(sample(text, 'tdmpc_episodes_total{task="cartpole-swingup"}')).toBeGreaterThanOrEqual(8);
+  }, 120_000);
+
+  it('refuses a metrics port in use before any work', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const work = workDir('sync-metrics-port');
+    try {
+      await expect(runTraining([...TINY_SYNC, `metrics.port=${port}`, `work_dir=${work}`])).rejects.toThrow(ConfigError);
+      await expect(runTraining([...TINY_SYNC, `metrics.port=${port}`, `work_dir=${work}`]))
+        .rejects.toThrow(new RegExp(`metrics.port ${port} on 127.0.0.1 is already in use.*metrics=false`));
+      expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  });
+});
