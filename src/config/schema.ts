@@ -152,7 +152,7 @@ export const SCHEMA = {
   learner_helps_actor: { type: bool, default: true, doc: "threads: while the learner waits for transitions, its thread computes actor 0's planning kernels (native engine; only when actors + learner threads <= cores; results are bit-identical either way)" },
   actors_help_learner: { type: bool, default: true, doc: "threads: while an actor waits for the learner (rate limiter), and once it has no steps left while the learner still owes updates, its thread computes the learner's update kernels (native engine; one actor at a time; only when actors + learner threads <= cores; results are bit-identical either way)" },
   utd_error_band: { type: int(0), default: 16, doc: "threads: updates the learner may lag (actors then wait) or lead (it then waits) utd_ratio x env steps; Reverb's error_buffer, raised to ceil(utd_ratio x num_envs)" },
-  metrics: { type: bool, default: true, doc: 'serve Prometheus /metrics (runtime=threads)' },
+  metrics: { type: bool, default: true, doc: 'serve Prometheus /metrics (both runtimes)' },
   'metrics.host': { type: str, default: '127.0.0.1', doc: 'metrics listen address' },
   'metrics.port': { type: int(0, 65535), default: 9464, doc: 'metrics listen port (0: any free port)' },
 } satisfies Record<string, FieldSpec>;
