@@ -1,9 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { loadConfig, parseOverrides, configsDir } from '../src/config/load.js';
+import { loadConfig, loadConfigWithSources, parseOverrides, configsDir } from '../src/config/load.js';
+import { inertSettings } from '../src/config/inert-keys.js';
+import { runTraining } from '../src/trainer/run.js';
 import { SCHEMA, defaultConfig } from '../src/config/schema.js';
 import { checkLearningPhase, checkReplayHoldsBatch, deriveConfig, discountHeuristic } from '../src/config/derive.js';
 import { renderConfigYaml } from '../src/config/render.js';
@@ -102,6 +104,51 @@ describe('config', () => {
     expect(loadConfig(['seed_steps=null', 'seed_steps_coef=2']).seed_steps_coef).toBe(2);
     expect(loadConfig(['seed_steps=500', 'seed_steps_coef=0']).seed_steps).toBe(500);
     expect(loadConfig([`config=${configsDir()}/tdmpc-square.yaml`, 'seed_steps=500']).seed_steps).toBe(500); // its coef is 0
+  });
+
+  it('warns, before any work, of given keys that do nothing in the run (kl_reduce=sum under max_q trained the run without it, silently)', () => {
+    const inert = (...args: string[]) => { const { config, given } = loadConfigWithSources(args); return inertSettings(config, given); };
+    expect(inert('kl_reduce=sum')).toEqual(["kl_reduce=sum (command line) has no effect: only policy_objective=distill reads it, and this run's policy_objective is max_q"]);
+    expect(inert('algo=bmpc', 'prior_coef=2', 'entropy_coef=0.01', 'q_target=mean')).toEqual([
+      "prior_coef=2 (command line) has no effect: only policy_objective=residual reads it, and this run's policy_objective is distill",
+      'entropy_coef=0.01 (command line) has no effect: policy_objective=distill schedules its entropy coefficient with start_entropy_coeff and end_entropy_coeff instead',
+      'q_target=mean (command line) has no effect: value_form=V always takes the mean over value heads',
+    ]);
+    expect(inert('runtime=sync', 'actors=2', 'metrics=false', 'metrics.port=9500', 'eval_episodes=0', 'eval_freq=500', 'reanalyze_batch_size=8', 'grad_clip_norm=0', 'grad_clip_scope=module', 'termination_coef=2')).toEqual([
+      'reanalyze_batch_size=8 (command line) has no effect: reanalysis is off (reanalyze_interval=0)',
+      'termination_coef=2 (command line) has no effect: the run learns no termination head (termination=false)',
+      'grad_clip_scope=module (command line) has no effect: gradients are not clipped (grad_clip_norm=0)',
+      'actors=2 (command line) has no effect: only runtime=threads reads it (runtime=sync is one loop)',
+      'metrics.port=9500 (command line) has no effect: metrics are off (metrics=false)',
+      'eval_freq=500 (command line) has no effect: the run does not evaluate (eval_episodes=0)',
+    ]);
+    // The features on: nothing to say; the presets' own parameters of unused features are never named.
+    expect(inert('algo=bmpc', 'kl_reduce=mean', 'reanalyze_interval=10', 'reanalyze_batch_size=8', 'termination=true', 'termination_coef=2')).toEqual([]);
+    expect(inert('algo=tdmpc2', 'policy_objective=distill')).toEqual([]);
+    expect(inert(`config=${configsDir()}/tdmpc-square.yaml`)).toEqual([]);
+    expect(inert(`config=${configsDir()}/bmpc.yaml`)).toEqual([]);
+    // A file's keys are named with the file.
+    const dir = mkdtempSync(path.join(tmpdir(), 'tdmpc-inert-'));
+    const file = path.join(dir, 'sweep.yaml');
+    writeFileSync(file, 'kl_scale_tau: 0.05\n');
+    expect(inert(`config=${file}`)).toEqual([`kl_scale_tau=0.05 (${file}) has no effect: only policy_objective=distill reads it, and this run's policy_objective is max_q`]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints the inert-key warnings when a run starts, before any refusal or work', async () => {
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: string) => { errors.push(line); });
+    const dir = mkdtempSync(path.join(tmpdir(), 'tdmpc-inert-run-'));
+    const file = path.join(dir, 'a-file');
+    writeFileSync(file, '');
+    try {
+      // work_dir under a file: refused before any work, after the warnings.
+      await expect(runTraining(['runtime=sync', 'kl_reduce=sum', `work_dir=${path.join(file, 'runs')}`])).rejects.toThrow(ConfigError);
+    } finally {
+      spy.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(errors).toEqual(["tdmpc: kl_reduce=sum (command line) has no effect: only policy_objective=distill reads it, and this run's policy_objective is max_q"]);
   });
 
   it('reads nested YAML maps as dotted keys, also under a key that is itself a setting', () => {

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { completeSavedConfig, loadConfigWithSources, coerceValue } from '../config/load.js';
+import { inertSettings } from '../config/inert-keys.js';
 import { checkLearningPhase, checkReplayUsable, deriveConfig, envOptionsFor, learnerThreads, type Derived } from '../config/derive.js';
 import type { Config } from '../config/schema.js';
 import { createEngine } from '../engine/index.js';
@@ -59,12 +60,15 @@ function resumeWorkDir(saved: Config, checkpointPath: string): string {
   return path.resolve(saved.work_dir);
 }
 
-/** Resolves the config of a run: from the args, or from the checkpoint when resume= is given. */
-export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: ReturnType<typeof readCheckpoint> | null } {
+/**
+ * Resolves the config of a run: from the args, or from the checkpoint when resume= is given.
+ * `inert`: warnings for given keys that do nothing in this config (a fresh run's; src/config/inert-keys.ts).
+ */
+export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: ReturnType<typeof readCheckpoint> | null; inert: string[] } {
   const { config: cfg, given } = loadConfigWithSources(args);
   // Absolute from the start, so the saved config names the same folder from any directory.
   const absolute = (c: Config): Config => ({ ...c, task_module: c.task_module === null ? null : path.resolve(c.task_module) });
-  if (cfg.resume === null) return { cfg: absolute({ ...cfg, work_dir: path.resolve(cfg.work_dir) }), resumeFrom: null };
+  if (cfg.resume === null) return { cfg: absolute({ ...cfg, work_dir: path.resolve(cfg.work_dir) }), resumeFrom: null, inert: inertSettings(cfg, given) };
   const ckpt = readCheckpoint(cfg.resume);
   const saved = ckpt.meta.config as Config | undefined;
   if (!saved || typeof saved !== 'object') throw new CheckpointError(`checkpoint '${cfg.resume}' has no config; it was not written by \`tdmpc train\``);
@@ -97,7 +101,7 @@ export function resolveConfig(args: string[]): { cfg: Config; resumeFrom: Return
   }
   merged.resume = cfg.resume;
   merged.overwrite = false; // how the checkpoint's run began, not what this one does
-  return { cfg: absolute(merged as unknown as Config), resumeFrom: ckpt };
+  return { cfg: absolute(merged as unknown as Config), resumeFrom: ckpt, inert: [] };
 }
 
 /**
@@ -131,8 +135,9 @@ export interface RunOptions {
 }
 
 export async function runTraining(args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const { cfg, resumeFrom } = resolveConfig(args);
+  const { cfg, resumeFrom, inert } = resolveConfig(args);
   if (resumeFrom) checkStepsLeft(cfg, resumeFrom.meta);
+  for (const line of inert) console.error(`tdmpc: ${line}`);
   checkRunFolder(cfg);
   await loadTaskModule(cfg.task_module);
   if (cfg.runtime === 'threads' && !isBuiltinTask(cfg.task) && cfg.task_module === null) {
