@@ -8,12 +8,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTraining } from '../src/trainer/run.js';
 import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
+import { freePort } from './helpers/ports.js';
 
 const UTD = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,14 +31,6 @@ function requirePrometheus(): void {
   if (r.status !== 0 || !installed('prometheus') || !installed('promtool')) {
     throw new Error(`Prometheus (prometheus, promtool) is needed by the scrape test and could not be installed: ${(r.stderr ?? '').trim()}`);
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 async function query(promPort: number, q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {

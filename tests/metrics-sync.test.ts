@@ -1,24 +1,15 @@
 // runtime=sync serves the same /metrics series as a threaded run (it served none: a dashboard or
 // the UTD query went blank when a sweep switched to the bit-reproducible loop). The loop answers
-// scrapes between its steps; its counters continue over resume= like the threaded run's.
+// scrapes between its steps; its counters continue over resume= like the threaded run's. A port in
+// use is refused before any work in both runtimes (runtime-errors.test.ts).
 import { describe, expect, it } from 'vitest';
-import net from 'node:net';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runTraining } from '../src/trainer/run.js';
 import type { TrainerState } from '../src/trainer/online-trainer.js';
-import { ConfigError } from '../src/errors.js';
 import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
+import { freePort } from './helpers/ports.js';
 
 const TINY_SYNC = [...TINY_THREADS.filter((a) => a !== 'runtime=threads' && !a.startsWith('metrics.port')), 'runtime=sync', 'checkpoint_freq=0'];
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** The value of one series in an exposition text (NaN when absent). */
 function sample(text: string, series: string): number {
@@ -87,19 +78,4 @@ describe('metrics of a synchronous run', () => {
     expect(sample(text, UPDATES)).toBeGreaterThan(saved.updates);
     expect(sample(text, 'tdmpc_episodes_total{task="cartpole-swingup"}')).toBeGreaterThanOrEqual(8);
   }, 120_000);
-
-  it('refuses a metrics port in use before any work', async () => {
-    const blocker = net.createServer();
-    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-    const port = (blocker.address() as net.AddressInfo).port;
-    const work = workDir('sync-metrics-port');
-    try {
-      await expect(runTraining([...TINY_SYNC, `metrics.port=${port}`, `work_dir=${work}`])).rejects.toThrow(ConfigError);
-      await expect(runTraining([...TINY_SYNC, `metrics.port=${port}`, `work_dir=${work}`]))
-        .rejects.toThrow(new RegExp(`metrics.port ${port} on 127.0.0.1 is already in use.*metrics=false`));
-      expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
-    } finally {
-      blocker.close();
-    }
-  });
 });

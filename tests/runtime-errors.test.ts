@@ -27,17 +27,18 @@ describe('threaded runtime: bad input and failures', () => {
     expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
   });
 
-  it('rejects a metrics port in use before starting anything', async () => {
+  it('rejects a metrics port in use before starting anything, in both runtimes', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as net.AddressInfo).port;
     const work = workDir('err-port');
     try {
-      const run = runTraining([...TINY_THREADS.filter((a) => !a.startsWith('metrics.port')), `metrics.port=${port}`, `work_dir=${work}`]);
-      await expect(run).rejects.toThrow(ConfigError);
-      await expect(runTraining([...TINY_THREADS.filter((a) => !a.startsWith('metrics.port')), `metrics.port=${port}`, `work_dir=${work}`]))
-        .rejects.toThrow(new RegExp(`metrics.port ${port} on 127.0.0.1 is already in use.*metrics=false`));
-      expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
+      for (const runtime of ['runtime=threads', 'runtime=sync']) {
+        const args = [...TINY_THREADS.filter((a) => !a.startsWith('metrics.port') && a !== 'runtime=threads'), runtime, `metrics.port=${port}`, `work_dir=${work}`];
+        await expect(runTraining(args)).rejects.toThrow(ConfigError);
+        await expect(runTraining(args)).rejects.toThrow(new RegExp(`metrics.port ${port} on 127.0.0.1 is already in use.*metrics=false`));
+        expect(existsSync(path.join(work, 'cartpole-swingup'))).toBe(false);
+      }
     } finally {
       blocker.close();
     }
