@@ -26,7 +26,8 @@ describe('metrics of a synchronous run', () => {
     const url = `http://127.0.0.1:${port}/metrics`;
     const scrapes: string[] = [];
     let pending: Promise<void> | null = null;
-    const res = await runTraining([...TINY_SYNC, `metrics.port=${port}`, 'steps=100000', `work_dir=${workDir('sync-metrics')}`], {
+    // actors=2 is inert under sync (a warning names it): the loop is one actor, and run_info says so.
+    const res = await runTraining([...TINY_SYNC, 'actors=2', `metrics.port=${port}`, 'steps=100000', `work_dir=${workDir('sync-metrics')}`], {
       afterStep: (step) => {
         // Two scrapes in the learning phase, after the evaluation at step 200; each is answered between steps.
         if (pending === null && (step === 260 || (scrapes.length === 1 && step >= 320))) {
@@ -38,6 +39,7 @@ describe('metrics of a synchronous run', () => {
     expect((res.state as TrainerState).step).toBeLessThan(1000);
     const [a, b] = scrapes;
     expect(a).toMatch(/^tdmpc_run_info\{[^}]*runtime="sync"[^}]*\} 1$/m);
+    expect(a).toMatch(/^tdmpc_run_info\{[^}]*actors="1"[^}]*\} 1$/m);
     // utd_ratio=1, one env: exactly one update per step in the learning phase, as the UTD query computes it.
     const steps = sample(b, STEPS) - sample(a, STEPS);
     expect(steps).toBeGreaterThan(0);

@@ -30,10 +30,13 @@ export interface ScrapeSources {
   resumed?: { envSteps: number; episodes: number; faults?: ActorFaultTotals };
 }
 
-/** The labels of tdmpc_run_info: the config's key values (both runtimes). */
+/**
+ * The labels of tdmpc_run_info: the config's key values (both runtimes). The synchronous loop is one
+ * actor whatever `actors` says (the key is inert there), so its label is 1, like its actor series.
+ */
 export function runInfoLabels(cfg: Config, learnerEngineThreads: number): Record<string, string> {
   return {
-    task: cfg.task, algo: cfg.algo, runtime: cfg.runtime, actors: String(cfg.actors), num_envs: String(cfg.num_envs),
+    task: cfg.task, algo: cfg.algo, runtime: cfg.runtime, actors: cfg.runtime === 'threads' ? String(cfg.actors) : '1', num_envs: String(cfg.num_envs),
     utd_ratio: String(cfg.utd_ratio), model_size: String(cfg.model_size), seed: String(cfg.seed), learner_threads: String(learnerEngineThreads),
   };
 }
