@@ -300,7 +300,10 @@ export class OnlineTrainer {
   /** Evaluates and logs; false when a stop request cancelled it (nothing is logged then). */
   private async runEvaluation(hooks: TrainerHooks): Promise<boolean> {
     if (this.cfg.eval_episodes === 0) return true;
-    const r = await evaluate(this.agent, this.evalEnvs, this.cfg, this.derived, hooks.shouldStop);
+    // With metrics on, every evaluation step yields (scrapes are answered) and beats the heartbeats.
+    const metrics = this.metrics;
+    const stepHook = metrics ? () => { metrics.heartbeat(); return hooks.shouldStop?.() ?? false; } : hooks.shouldStop;
+    const r = await evaluate(this.agent, this.evalEnvs, this.cfg, this.derived, stepHook);
     if (r === null) return false;
     this.logger.evaluation(this.state.step, r.reward);
     this.metrics?.recordEvaluation(this.state.step, r.reward, r.metrics, this.cfg.task);

@@ -82,12 +82,25 @@ export class SyncMetrics {
     l.end();
   }
 
+  /**
+   * Both heartbeats: the loop is the actor and the learner, alive while it steps, updates (the
+   * pretraining burst runs minutes without a step) or evaluates, so neither series looks stalled.
+   */
+  heartbeat(): void {
+    const now = Date.now() / 1000;
+    for (const [block, slot] of [[this.actor, this.actorSlot.heartbeat_seconds], [this.learner, this.learnerSlot.heartbeat_seconds]] as const) {
+      block.begin();
+      block.set(slot, now);
+      block.end();
+    }
+  }
+
   recordStep(r: SyncStepRecord): void {
+    this.heartbeat();
     const a = this.actor;
     const s = this.actorSlot;
     a.begin();
     a.set(s.env_steps, r.step);
-    a.set(s.heartbeat_seconds, Date.now() / 1000);
     a.set(s.acting_version, r.version);
     a.set(s.seeding, r.planSeconds < 0 ? 1 : 0);
     a.observe('env_step_seconds', r.envSeconds);
@@ -106,6 +119,7 @@ export class SyncMetrics {
   }
 
   recordUpdate(r: SyncUpdateRecord): void {
+    this.heartbeat();
     const l = this.learner;
     const s = this.learnerSlot;
     const info = r.info;
@@ -113,7 +127,6 @@ export class SyncMetrics {
     l.set(s.updates, r.updates);
     l.set(s.version, r.updates);
     l.set(s.samples, r.samples);
-    l.set(s.heartbeat_seconds, Date.now() / 1000);
     l.observe('update_seconds', r.seconds);
     if (r.reanalysisSeconds >= 0) {
       l.observe('reanalysis_seconds', r.reanalysisSeconds);
