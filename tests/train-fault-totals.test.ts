@@ -12,6 +12,7 @@ import type { ThreadedHandle } from '../src/runtime/run-threaded.js';
 import type { ActorFaultTotals } from '../src/runtime/control.js';
 import type { AgentFaultTotals } from '../src/agent/agent.js';
 import { TINY_THREADS, workDir } from './fixtures/runtime/args.js';
+import { freePort } from './helpers/ports.js';
 
 const AGENT_FAULTS: AgentFaultTotals = { gradEntries: 11, actingPlanScores: 7, reanalysisPlanScores: 0, policyActions: 2 };
 const ACTOR_FAULTS: ActorFaultTotals = { divergences: 5, planScores: 7, policyActions: 2, evalPlanScores: 3, evalPolicyActions: 1 };
@@ -39,17 +40,30 @@ function sample(text: string, series: string): number {
 }
 
 describe('numeric-fault totals continue after resume=', () => {
-  it('runtime=sync: metrics.jsonl and the next checkpoint count on from the checkpoint', async () => {
+  it('runtime=sync: /metrics, metrics.jsonl and the next checkpoint count on from the checkpoint', async () => {
     const args = [...TINY_THREADS.filter((a) => a !== 'runtime=threads'), 'runtime=sync', 'eval_episodes=0', 'steps=200', `work_dir=${workDir('faults-sync')}`];
     const first = await runTraining(args);
     const ckpt = withFaults(path.join(first.dir, 'checkpoints', 'final.ckpt'), (meta) => {
       (meta.agent as Record<string, unknown>).faults = AGENT_FAULTS;
       (meta.trainer as Record<string, unknown>).divergences = 5;
+      (meta.trainer as Record<string, unknown>).evalFaults = { planScores: 3, policyActions: 1 };
     });
-    const resumed = await runTraining([`resume=${ckpt}`, 'steps=300']);
+    const port = await freePort();
+    let atStart: Promise<string> | null = null;
+    const resumed = await runTraining([`resume=${ckpt}`, 'steps=300', `metrics.port=${port}`], {
+      afterStep: () => { atStart ??= fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()); },
+    });
+    const text = await atStart!;
+    expect(sample(text, 'tdmpc_physics_divergences_total{task="cartpole-swingup"}')).toBe(5);
+    expect(sample(text, 'tdmpc_plan_nonfinite_scores_total{planner="acting"}')).toBe(7);
+    expect(sample(text, 'tdmpc_plan_nonfinite_scores_total{planner="eval"}')).toBe(3);
+    expect(sample(text, 'tdmpc_policy_nonfinite_actions_total{use="acting"}')).toBe(2);
+    expect(sample(text, 'tdmpc_policy_nonfinite_actions_total{use="eval"}')).toBe(1);
+    expect(sample(text, 'tdmpc_learner_nonfinite_gradients_total')).toBe(11);
     expectTrainLinesCountOn(resumed.dir);
     const saved = readCheckpoint(path.join(resumed.dir, 'checkpoints', 'final.ckpt')).meta;
     expect((saved.agent as { faults: AgentFaultTotals }).faults).toEqual(AGENT_FAULTS);
+    expect((saved.trainer as { evalFaults: unknown }).evalFaults).toEqual({ planScores: 3, policyActions: 1 });
   }, 60_000);
 
   it('runtime=threads: /metrics from the first scrape, metrics.jsonl and the next checkpoint count on from the checkpoint', async () => {

@@ -41,6 +41,11 @@ export interface TrainerState {
   /** Steps whose simulation diverged (their episodes ended early; absent in older checkpoints). */
   divergences: number;
   /**
+   * The evaluations' planner NaN/Inf scores and policy fallbacks over the run (/metrics counts them
+   * on over resume=, as the threaded runtime's actorFaults do). Absent in older checkpoints (0).
+   */
+  evalFaults?: EvalFaultTotals;
+  /**
    * Updates the last step still owed when a stop came inside them (the pretraining burst runs
    * minutes); a resumed run makes them first. Absent in older checkpoints (0).
    */
@@ -49,6 +54,11 @@ export interface TrainerState {
   sampleRng: { seed: number; counter: number };
   /** Episode id of each env's current episode in its replay ring. */
   episodeIds: number[];
+}
+
+export interface EvalFaultTotals {
+  planScores: number;
+  policyActions: number;
 }
 
 export interface TrainerHooks {
@@ -85,8 +95,8 @@ export class OnlineTrainer {
     const N = env.numEnvs;
     const { obsDim: O, actionDim: A } = derived;
     this.batch = allocateBatch(cfg.batch_size, cfg.horizon, O, A);
-    this.state = state ? { ...state, divergences: state.divergences ?? 0 } : {
-      step: 0, updates: 0, episodes: 0, tokens: 0, pretrained: false, lastReturn: null, divergences: 0,
+    this.state = state ? { ...state, divergences: state.divergences ?? 0, evalFaults: state.evalFaults ?? { planScores: 0, policyActions: 0 } } : {
+      step: 0, updates: 0, episodes: 0, tokens: 0, pretrained: false, lastReturn: null, divergences: 0, evalFaults: { planScores: 0, policyActions: 0 },
       actRng: { seed: (cfg.seed * 7919 + 1) >>> 0, counter: 0 },
       sampleRng: { seed: (cfg.seed * 7919 + 2) >>> 0, counter: 0 },
       episodeIds: [],
@@ -98,7 +108,7 @@ export class OnlineTrainer {
     this.seedAction = new Float32Array(N * A);
     this.seedExpert = new SeedingExpert(cfg.seeding_expert as SeedingExpertMode, N * A, cfg.log_std_max);
     const st = this.state;
-    this.metrics?.resume(st.step, st.episodes, st.updates, st.divergences, agent.faultTotals());
+    this.metrics?.resume(st.step, st.episodes, st.updates, st.divergences, agent.faultTotals(), st.evalFaults!);
   }
 
   private syncState(): void {
@@ -306,7 +316,12 @@ export class OnlineTrainer {
     const r = await evaluate(this.agent, this.evalEnvs, this.cfg, this.derived, stepHook);
     if (r === null) return false;
     this.logger.evaluation(this.state.step, r.reward);
-    this.metrics?.recordEvaluation(this.state.step, r.reward, r.metrics, this.cfg.task);
+    const before = this.state.evalFaults!;
+    this.state.evalFaults = {
+      planScores: before.planScores + (r.metrics.plan_nonfinite_scores ?? 0),
+      policyActions: before.policyActions + (r.metrics.policy_nonfinite_actions ?? 0),
+    };
+    this.metrics?.recordEvaluation(this.state.step, r.reward, this.state.evalFaults, this.cfg.task);
     this.logger.metrics(this.state.step, 'eval', r.metrics);
     const faults = evaluationFaultNote(this.state.step, r.metrics);
     if (faults) this.logger.warn(faults);

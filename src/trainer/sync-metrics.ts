@@ -7,6 +7,7 @@
 import type { Config } from '../config/schema.js';
 import type { ReplayBuffer } from '../replay/replay-buffer.js';
 import type { AgentFaultTotals } from '../agent/agent.js';
+import type { EvalFaultTotals } from './online-trainer.js';
 import { BlockWriter, allocateBlock } from '../metrics/block.js';
 import { ACTOR_LAYOUT, LEARNER_LAYOUT, LEARNER_MIRRORED_INFO, PLAN_DIAGNOSTICS } from '../metrics/layouts.js';
 import { RunMetrics, runInfoLabels } from '../metrics/registry.js';
@@ -64,8 +65,10 @@ export class SyncMetrics {
     });
   }
 
-  /** Counts set from a resumed run's state before its first step, so the first scrape continues the run's totals. */
-  resume(step: number, episodes: number, updates: number, divergences: number, faults: AgentFaultTotals): void {
+  /** Counts set from the run's state before its first step, so a resumed run's first scrape continues its totals. */
+  resume(step: number, episodes: number, updates: number, divergences: number, faults: AgentFaultTotals, evalFaults: EvalFaultTotals): void {
+    this.metrics.evalPlanNonFiniteScores = evalFaults.planScores;
+    this.metrics.evalPolicyNonFiniteActions = evalFaults.policyActions;
     const a = this.actor;
     a.begin();
     a.set(this.actorSlot.env_steps, step);
@@ -139,12 +142,12 @@ export class SyncMetrics {
     l.end();
   }
 
-  /** A finished evaluation: its mean return and step, and its numeric faults. */
-  recordEvaluation(step: number, reward: number, evalMetrics: Record<string, number>, task: string): void {
+  /** A finished evaluation: its mean return and step, and the evaluations' numeric faults over the run. */
+  recordEvaluation(step: number, reward: number, evalFaults: EvalFaultTotals, task: string): void {
     this.metrics.evalReturn.set({ task }, reward);
     this.metrics.evalStep.set({ task }, step);
-    this.metrics.evalPlanNonFiniteScores += evalMetrics.plan_nonfinite_scores ?? 0;
-    this.metrics.evalPolicyNonFiniteActions += evalMetrics.policy_nonfinite_actions ?? 0;
+    this.metrics.evalPlanNonFiniteScores = evalFaults.planScores;
+    this.metrics.evalPolicyNonFiniteActions = evalFaults.policyActions;
   }
 
   private setActorFaults(divergences: number, faults: AgentFaultTotals): void {
