@@ -20,6 +20,40 @@ function sample(text: string, series: string): number {
 const STEPS = 'tdmpc_env_steps_total{task="cartpole-swingup"}';
 const UPDATES = 'tdmpc_learner_updates_total{task="cartpole-swingup"}';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts a synchronous run with `args` and scrapes it: from the first scrape that satisfies `ready`,
+ * again 1.5 s later; then stops the run. Returns the two exposition texts.
+ */
+async function scrapesWhileRunning(ready: (text: string) => boolean, args: string[]): Promise<[string, string]> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/metrics`;
+  let done = false;
+  const scraping = (async (): Promise<[string, string]> => {
+    try {
+      let first = '';
+      for (let i = 0; i < 600 && !(first !== '' && ready(first)); i++) {
+        first = (await (await fetch(url).catch(() => null))?.text()) ?? ''; // '' until the port is bound
+        await sleep(50);
+      }
+      await sleep(1500);
+      return [first, await (await fetch(url)).text()];
+    } finally {
+      done = true;
+    }
+  })();
+  scraping.catch(() => {}); // a failed scrape stops the run first; it is reported by the return below
+  await runTraining([...TINY_SYNC, `metrics.port=${port}`, ...args], { shouldStop: () => done });
+  return scraping;
+}
+
+function expectHeartbeatsMoved(a: string, b: string): void {
+  for (const beat of ['tdmpc_actor_last_heartbeat_timestamp_seconds{actor="0"}', 'tdmpc_learner_last_heartbeat_timestamp_seconds']) {
+    expect(sample(b, beat) - sample(a, beat), beat).toBeGreaterThan(1);
+  }
+}
+
 describe('metrics of a synchronous run', () => {
   it('serves the threaded runtime\'s series while it trains', async () => {
     const port = await freePort();
@@ -64,62 +98,21 @@ describe('metrics of a synchronous run', () => {
   }, 120_000);
 
   it('both heartbeats move during a long pretraining burst, which takes no step', async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}/metrics`;
-    const scrapes: string[] = [];
-    let done = false;
-    let failure: unknown = null;
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     // Timers run while the burst yields (every ~50 ms), as a Prometheus scrape would.
-    (async () => {
-      for (let i = 0; i < 600 && !scrapes.some((t) => sample(t, UPDATES) > 200); i++) {
-        scrapes.push(await (await fetch(url).catch(() => null))?.text() ?? ''); // '' until the port is bound
-        await sleep(50);
-      }
-      const a = scrapes.at(-1)!;
-      await sleep(1500);
-      scrapes.length = 0;
-      scrapes.push(a, await (await fetch(url)).text());
-    })().then(() => { done = true; }, (err) => { failure = err; done = true; });
-    await runTraining([...TINY_SYNC, `metrics.port=${port}`, 'steps=100000', 'pretrain_updates=1000000', 'eval_episodes=0', `work_dir=${workDir('sync-metrics-burst')}`], {
-      shouldStop: () => done,
-    });
-    if (failure) throw failure;
-    const [a, b] = scrapes;
+    const [a, b] = await scrapesWhileRunning((text) => sample(text, UPDATES) > 200,
+      ['steps=100000', 'pretrain_updates=1000000', 'eval_episodes=0', `work_dir=${workDir('sync-metrics-burst')}`]);
     expect(sample(b, STEPS)).toBe(101); // the step that starts learning, then the burst
     expect(sample(b, STEPS)).toBe(sample(a, STEPS));
     expect(sample(b, UPDATES)).toBeGreaterThan(sample(a, UPDATES));
-    for (const beat of ['tdmpc_actor_last_heartbeat_timestamp_seconds{actor="0"}', 'tdmpc_learner_last_heartbeat_timestamp_seconds']) {
-      expect(sample(b, beat) - sample(a, beat), beat).toBeGreaterThan(1);
-    }
+    expectHeartbeatsMoved(a, b);
   }, 120_000);
 
   it('both heartbeats move during a long evaluation', async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}/metrics`;
-    const scrapes: string[] = [];
-    let done = false;
-    let failure: unknown = null;
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    (async () => {
-      // The evaluation at step 0 plans 1000 steps with a wide planner (seconds); a stop cancels it.
-      for (let i = 0; i < 600 && !scrapes.some((t) => t !== ''); i++) {
-        scrapes.push(await (await fetch(url).catch(() => null))?.text() ?? '');
-        await sleep(50);
-      }
-      const a = scrapes.at(-1)!;
-      await sleep(1500);
-      scrapes.length = 0;
-      scrapes.push(a, await (await fetch(url)).text());
-    })().then(() => { done = true; }, (err) => { failure = err; done = true; });
-    await runTraining([...TINY_SYNC, `metrics.port=${port}`, 'episode_length=1000', 'eval_episodes=1', 'num_samples=2048', 'iterations=8',
-      'eval_freq=100000', 'steps=100000', `work_dir=${workDir('sync-metrics-eval')}`], { shouldStop: () => done });
-    if (failure) throw failure;
-    const [a, b] = scrapes;
+    // The evaluation at step 0 plans 1000 steps with a wide planner (seconds); the stop cancels it.
+    const [a, b] = await scrapesWhileRunning(() => true, ['episode_length=1000', 'eval_episodes=1', 'num_samples=2048', 'iterations=8',
+      'eval_freq=100000', 'steps=100000', `work_dir=${workDir('sync-metrics-eval')}`]);
     expect(sample(b, STEPS)).toBe(0); // still in the evaluation at step 0
-    for (const beat of ['tdmpc_actor_last_heartbeat_timestamp_seconds{actor="0"}', 'tdmpc_learner_last_heartbeat_timestamp_seconds']) {
-      expect(sample(b, beat) - sample(a, beat), beat).toBeGreaterThan(1);
-    }
+    expectHeartbeatsMoved(a, b);
   }, 120_000);
 
   it('counters continue from the checkpoint after resume=', async () => {

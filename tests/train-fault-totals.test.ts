@@ -39,6 +39,16 @@ function sample(text: string, series: string): number {
   return line === undefined ? NaN : Number(line.slice(series.length + 1));
 }
 
+/** The first scrape after resume= shows the checkpoint's totals on every fault series (both runtimes). */
+function expectFaultSeries(text: string): void {
+  expect(sample(text, 'tdmpc_physics_divergences_total{task="cartpole-swingup"}')).toBe(5);
+  expect(sample(text, 'tdmpc_plan_nonfinite_scores_total{planner="acting"}')).toBe(7);
+  expect(sample(text, 'tdmpc_plan_nonfinite_scores_total{planner="eval"}')).toBe(3);
+  expect(sample(text, 'tdmpc_policy_nonfinite_actions_total{use="acting"}')).toBe(2);
+  expect(sample(text, 'tdmpc_policy_nonfinite_actions_total{use="eval"}')).toBe(1);
+  expect(sample(text, 'tdmpc_learner_nonfinite_gradients_total')).toBe(11);
+}
+
 describe('numeric-fault totals continue after resume=', () => {
   it('runtime=sync: /metrics, metrics.jsonl and the next checkpoint count on from the checkpoint', async () => {
     const args = [...TINY_THREADS.filter((a) => a !== 'runtime=threads'), 'runtime=sync', 'eval_episodes=0', 'steps=200', `work_dir=${workDir('faults-sync')}`];
@@ -53,13 +63,7 @@ describe('numeric-fault totals continue after resume=', () => {
     const resumed = await runTraining([`resume=${ckpt}`, 'steps=300', `metrics.port=${port}`], {
       afterStep: () => { atStart ??= fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()); },
     });
-    const text = await atStart!;
-    expect(sample(text, 'tdmpc_physics_divergences_total{task="cartpole-swingup"}')).toBe(5);
-    expect(sample(text, 'tdmpc_plan_nonfinite_scores_total{planner="acting"}')).toBe(7);
-    expect(sample(text, 'tdmpc_plan_nonfinite_scores_total{planner="eval"}')).toBe(3);
-    expect(sample(text, 'tdmpc_policy_nonfinite_actions_total{use="acting"}')).toBe(2);
-    expect(sample(text, 'tdmpc_policy_nonfinite_actions_total{use="eval"}')).toBe(1);
-    expect(sample(text, 'tdmpc_learner_nonfinite_gradients_total')).toBe(11);
+    expectFaultSeries(await atStart!);
     expectTrainLinesCountOn(resumed.dir);
     const saved = readCheckpoint(path.join(resumed.dir, 'checkpoints', 'final.ckpt')).meta;
     expect((saved.agent as { faults: AgentFaultTotals }).faults).toEqual(AGENT_FAULTS);
@@ -78,12 +82,7 @@ describe('numeric-fault totals continue after resume=', () => {
     const resumed = await runTraining([`resume=${ckpt}`, 'steps=300', 'progress=false'], {
       onThreadsStart: async (h: ThreadedHandle) => { atStart = await (await fetch(h.metricsUrl!)).text(); },
     });
-    expect(sample(atStart, 'tdmpc_physics_divergences_total{task="cartpole-swingup"}')).toBe(5);
-    expect(sample(atStart, 'tdmpc_plan_nonfinite_scores_total{planner="acting"}')).toBe(7);
-    expect(sample(atStart, 'tdmpc_plan_nonfinite_scores_total{planner="eval"}')).toBe(3);
-    expect(sample(atStart, 'tdmpc_policy_nonfinite_actions_total{use="acting"}')).toBe(2);
-    expect(sample(atStart, 'tdmpc_policy_nonfinite_actions_total{use="eval"}')).toBe(1);
-    expect(sample(atStart, 'tdmpc_learner_nonfinite_gradients_total')).toBe(11);
+    expectFaultSeries(atStart);
     expectTrainLinesCountOn(resumed.dir);
     const saved = readCheckpoint(resumed.summary!.checkpoint).meta;
     expect((saved.trainer as { actorFaults: ActorFaultTotals }).actorFaults).toEqual(ACTOR_FAULTS);
