@@ -18,7 +18,7 @@ import { lendThread } from '../src/runtime/lend-thread.js';
 import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
 import type { RateLimiter } from '../src/runtime/rate-limiter.js';
 import type { BlockWriter } from '../src/metrics/block.js';
-import { PLAN_DIAGNOSTICS } from '../src/metrics/layouts.js';
+import { recordActorStep } from '../src/metrics/record.js';
 import { yieldToEventLoop } from '../src/runtime/atomics.js';
 import type { ActorInit, ActorStats } from '../src/runtime/control.js';
 import { SeedingExpert, type SeedingExpertMode } from '../src/agent/seeding-expert.js';
@@ -84,8 +84,7 @@ export class Actor {
     // unfinished episodes end where it stopped writing; their committed steps stay valid data).
     for (let i = 0; i < N; i++) replay.recoverRing(this.rings + i);
     this.episodeIds = Array.from({ length: N }, (_, i) => replay.beginEpisode(this.rings + i));
-    const m = metrics.layout;
-    this.slot = Object.fromEntries([...m.slots.keys()].map((k) => [k, m.slot(k)]));
+    this.slot = metrics.layout.slotIndex();
     env.reset(seeds.env);
     agent.resetEpisodes();
   }
@@ -252,7 +251,6 @@ export class Actor {
     const envSeconds = (performance.now() - t1) / 1000;
     const version = seeding ? Math.max(0, this.actingVersion) : this.actingVersion;
     let ended = 0;
-    let lastReturn = NaN;
     const returns: number[] = [];
     let diverged = 0;
     const stepInputs = { prevObs: this.prevObs, action, expertMean, expertStd, version };
@@ -267,8 +265,7 @@ export class Actor {
       if (stored !== 'continues') {
         this.episodeIds[i] = replay.beginEpisode(r);
         agent.resetEpisode(i);
-        lastReturn = env.finishedReturn[i];
-        returns.push(lastReturn);
+        returns.push(env.finishedReturn[i]);
         ended++;
       }
     }
@@ -280,23 +277,10 @@ export class Actor {
     // ---- metrics: a handful of stores into this actor's shared block
     const lag = seeding ? -1 : header.updates() - this.actingVersion;
     metrics.begin();
-    const s = this.slot;
-    metrics.add(s.env_steps, N);
-    metrics.set(s.heartbeat_seconds, Date.now() / 1000);
-    metrics.set(s.acting_version, this.actingVersion);
-    metrics.set(s.seeding, seeding ? 1 : 0);
-    metrics.observe('env_step_seconds', envSeconds);
-    if (planSeconds >= 0) metrics.observe('plan_seconds', planSeconds);
-    if (planSeconds >= 0 && cfg.mpc) for (const key of PLAN_DIAGNOSTICS) metrics.set(s[key], agent.lastMetrics[key]);
-    if (lag >= 0) for (let i = 0; i < N; i++) metrics.observeInt('policy_lag', lag);
-    if (diverged > 0) metrics.add(s.physics_divergences, diverged);
-    if (planNonFinite > 0) metrics.add(s.plan_nonfinite_scores, planNonFinite);
-    if (policyNonFinite > 0) metrics.add(s.policy_nonfinite_actions, policyNonFinite);
-    if (ended > 0) {
-      metrics.add(s.episodes, ended);
-      metrics.set(s.last_episode_return, lastReturn);
-      for (const r of returns) metrics.observe('episode_return', r);
-    }
+    recordActorStep(metrics, this.slot, {
+      numEnvs: N, ended, returns, planSeconds, envSeconds, actingVersion: this.actingVersion, seeding, lag,
+      planDiagnostics: planSeconds >= 0 && cfg.mpc ? agent.lastMetrics : null, diverged, planNonFinite, policyNonFinite,
+    });
     metrics.end();
   }
 }

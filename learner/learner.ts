@@ -13,7 +13,7 @@ import type { ParamSnapshot } from '../src/runtime/param-snapshot.js';
 import { UpdateLedger, type RateLimiter } from '../src/runtime/rate-limiter.js';
 import { yieldToEventLoop } from '../src/runtime/atomics.js';
 import type { BlockWriter } from '../src/metrics/block.js';
-import { LEARNER_MIRRORED_INFO } from '../src/metrics/layouts.js';
+import { recordUpdate } from '../src/metrics/record.js';
 import type { LearnerCheckpointMeta, LearnerInit, LearnerState, LearnerStats } from '../src/runtime/control.js';
 
 
@@ -49,8 +49,7 @@ export class Learner {
     this.ledger = new UpdateLedger(limiter, state?.ledger);
     this.updates = state?.updates ?? 0;
     this.samples = state?.samples ?? 0;
-    const m = metrics.layout;
-    this.slot = Object.fromEntries([...m.slots.keys()].map((k) => [k, m.slot(k)]));
+    this.slot = metrics.layout.slotIndex();
     this.metrics.begin();
     this.metrics.set(this.slot.updates, this.updates);
     this.metrics.set(this.slot.samples, this.samples);
@@ -109,24 +108,11 @@ export class Learner {
     const seconds = (performance.now() - t0) / 1000 - Math.max(0, reanSeconds);
     this.header.setUpdates(this.updates);
     this.publish();
-    const s = this.slot;
-    const info = agent.lastMetrics;
     this.metrics.begin();
-    this.metrics.set(s.updates, this.updates);
-    this.metrics.set(s.samples, this.samples);
-    this.metrics.set(s.heartbeat_seconds, Date.now() / 1000);
-    this.metrics.set(s.backlog, this.ledger.backlog(this.updates));
-    this.metrics.observe('update_seconds', seconds);
-    if (reanSeconds >= 0) {
-      this.metrics.observe('reanalysis_seconds', reanSeconds);
-      this.metrics.add(s.reanalyzed, reanalyzed);
-      // Likewise the reanalysis planner's cumulative count of NaN/Inf scores.
-      this.metrics.set(s.reanalysis_nonfinite_scores, info.reanalysis_nonfinite_scores ?? 0);
-    }
-    for (const key of LEARNER_MIRRORED_INFO) if (info[key] !== undefined) this.metrics.set(s[key], info[key]);
-    this.metrics.set(s.update_nonfinite_grads, info.nonfinite_grads ?? 0);
-    // The updater keeps the process total; the learner lives as long as the process, so the block mirrors it.
-    this.metrics.set(s.nonfinite_grads, info.nonfinite_grads_total);
+    this.metrics.set(this.slot.backlog, this.ledger.backlog(this.updates));
+    recordUpdate(this.metrics, this.slot, {
+      updates: this.updates, samples: this.samples, seconds, reanalysisSeconds: reanSeconds, reanalyzed, info: agent.lastMetrics,
+    });
     this.metrics.end();
   }
 

@@ -37,18 +37,19 @@ export interface ThreadEnvs {
 /**
  * Refuses, before any work, a run that would build more environments of `spec` in one thread than
  * its MuJoCo module holds. `groups`: one entry per kind of thread (actor, evaluation, ...).
+ * `built`: an environment's physics the caller already has (measured instead of compiling the model again).
  */
-export async function checkEnvsFitThreads(spec: TaskSpec, groups: ThreadEnvs[]): Promise<void> {
+export async function checkEnvsFitThreads(spec: TaskSpec, groups: ThreadEnvs[], built?: Physics): Promise<void> {
   const largest = groups.reduce((a, b) => (b.count > a.count ? b : a));
   // Measured on the task's own model: a custom task may declare a larger arena (<size memory=...>).
-  const physics = Physics.fromSource(await loadMujocoModule(), spec.model());
+  const physics = built ?? Physics.fromSource(await loadMujocoModule(), spec.model());
   let perEnv: number;
   let fits: number;
   try {
     perEnv = envBytes(physics);
     fits = envsPerThread(physics);
   } finally {
-    physics.dispose();
+    if (!built) physics.dispose();
   }
   if (largest.count <= fits) return;
   const mb = (b: number) => (b / 2 ** 20).toFixed(1);

@@ -43,6 +43,11 @@ export class BlockLayout {
     this.words = w;
   }
 
+  /** Every scalar's slot by name (writers look slots up once, then store by index). */
+  slotIndex(): Record<string, number> {
+    return Object.fromEntries(this.slots);
+  }
+
   slot(name: string): number {
     const s = this.slots.get(name);
     if (s === undefined) throw new RangeError(`metrics block has no scalar '${name}'`);

@@ -98,12 +98,15 @@ async function planRun(cfg: Config, resumeSlots: number | null, resumes: number)
   const spec = makeTask(cfg.task);
   const probe = await VectorEnv.create(spec, 1, envOptionsFor(cfg));
   const task = { name: spec.name, obsDim: probe.obsDim, actionDim: probe.actionDim, episodeLength: probe.maxEpisodeSteps, episodic: spec.episodic };
-  probe.dispose();
-  // Each actor builds num_envs environments in its thread; the evaluation thread eval_episodes.
-  await checkEnvsFitThreads(spec, [
-    { count: cfg.num_envs, source: `num_envs=${cfg.num_envs}`, fix: 'lower num_envs (each actor builds num_envs in its own thread: more actors= hold more)' },
-    { count: cfg.eval_episodes, source: `eval_episodes=${cfg.eval_episodes}`, fix: 'lower eval_episodes (the evaluation thread builds one environment per episode)' },
-  ]);
+  try {
+    // Each actor builds num_envs environments in its thread; the evaluation thread eval_episodes.
+    await checkEnvsFitThreads(spec, [
+      { count: cfg.num_envs, source: `num_envs=${cfg.num_envs}`, fix: 'lower num_envs (each actor builds num_envs in its own thread: more actors= hold more)' },
+      { count: cfg.eval_episodes, source: `eval_episodes=${cfg.eval_episodes}`, fix: 'lower eval_episodes (the evaluation thread builds one environment per episode)' },
+    ], probe.envs[0].physics);
+  } finally {
+    probe.dispose();
+  }
   const derived = deriveConfig(cfg, task);
   checkLearningPhase(cfg, derived);
   const layout = WorldModel.layout(new JsEngine(1), worldModelConfigFor(cfg, derived));

@@ -173,6 +173,9 @@ export class OnlineTrainer {
       // ---- act
       const actStart = performance.now();
       const seeding = st.step < derived.seedSteps;
+      // For /metrics: this step's NaN/Inf planner scores or policy actions (the counts before acting).
+      const planFaultsBefore = agent.planner.nonFiniteScores;
+      const policyFaultsBefore = agent.policyNonFiniteActions.acting;
       this.prevObs.set(env.obs);
       let action: Float32Array;
       let expertMean: Float32Array;
@@ -196,6 +199,7 @@ export class OnlineTrainer {
       const envSeconds = (performance.now() - envStart) / 1000;
       let episodesEnded = 0;
       const returns: number[] = [];
+      const divergencesBefore = st.divergences;
       const stepInputs = { prevObs: this.prevObs, action, expertMean, expertStd, version: st.updates };
       for (let i = 0; i < N; i++) {
         const stored = storeEnvStep(replay, i, st.episodeIds[i], env, i, stepInputs);
@@ -215,8 +219,10 @@ export class OnlineTrainer {
       const stepBefore = st.step;
       st.step += N;
       this.metrics?.recordStep({
-        step: st.step, episodes: st.episodes, numEnvs: N, returns, planSeconds: seeding ? -1 : (envStart - actStart) / 1000, envSeconds,
-        version: st.updates, divergences: st.divergences, faults: agent.faultTotals(), planDiagnostics: agent.lastMetrics,
+        numEnvs: N, ended: episodesEnded, returns, planSeconds: seeding ? -1 : (envStart - actStart) / 1000, envSeconds,
+        actingVersion: st.updates, seeding, lag: seeding ? -1 : 0, planDiagnostics: !seeding && cfg.mpc ? agent.lastMetrics : null,
+        diverged: st.divergences - divergencesBefore, planNonFinite: agent.planner.nonFiniteScores - planFaultsBefore,
+        policyNonFinite: agent.policyNonFiniteActions.acting - policyFaultsBefore,
       });
 
       // ---- learn: a pretraining burst when seeding ends, then utd_ratio updates per env step
